@@ -1,0 +1,20 @@
+//! The Singer protocol as Rust types: no I/O policy, no network, no database.
+//!
+//! # Layout
+//! - [`message`]: the four message kinds (SCHEMA, RECORD, STATE, ACTIVATE_VERSION).
+//! - [`reader`]: a streaming, bounded line reader that turns bytes into messages or typed errors.
+//! - [`writer`]: compact JSON lines with upper-case types, flushed after each STATE.
+//! - [`catalog`]: the discovery catalog and its breadcrumb metadata.
+//! - [`state`]: bookmarks in the simple and the Meltano SDK partitioned layouts.
+
+pub mod catalog;
+pub mod message;
+pub mod reader;
+pub mod state;
+pub mod writer;
+
+pub use catalog::{Catalog, CatalogEntry, Metadata, MetadataEntry, ReplicationMethod};
+pub use message::{ActivateVersion, Message, Record, Schema, StateMessage};
+pub use reader::{DEFAULT_MAX_LINE_BYTES, LineReader, MessageReader, ReadError, ReadErrorKind};
+pub use state::{Partition, State};
+pub use writer::MessageWriter;
