@@ -1,0 +1,310 @@
+//! JSON Schema → SQLite: which columns a stream's schema gives, with their types.
+//!
+//! | JSON Schema | SQLite |
+//! |---|---|
+//! | `integer` | `INTEGER` |
+//! | `number` | `REAL` |
+//! | `boolean` | `INTEGER` (0/1) |
+//! | `string` (any `format`) | `TEXT` |
+//! | `object` with `properties`, within `flatten_max_depth` | one `parent__child` column per property |
+//! | `object` without `properties`, deeper objects, every `array` | `TEXT` holding JSON |
+//! | `["null", T]`, `anyOf`/`oneOf` with a null branch | nullable `T` |
+//! | several non-null types, or no type at all | `TEXT` holding JSON |
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::names::normalise;
+
+/// How a column stores its values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `integer`.
+    Integer,
+    /// `number`.
+    Real,
+    /// `boolean`, stored as 0/1.
+    Boolean,
+    /// `string`.
+    Text,
+    /// Anything stored as JSON text.
+    Json,
+}
+
+impl Kind {
+    /// The declared SQLite type.
+    pub fn sql_type(self) -> &'static str {
+        match self {
+            Kind::Integer | Kind::Boolean => "INTEGER",
+            Kind::Real => "REAL",
+            Kind::Text | Kind::Json => "TEXT",
+        }
+    }
+}
+
+/// A column that a schema property maps to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Normalised column name.
+    pub name: String,
+    /// Property names from the record's top level down to the value.
+    pub path: Vec<String>,
+    /// How the value is stored.
+    pub kind: Kind,
+}
+
+/// The declared properties of a record, nested where objects are flattened; used to notice
+/// properties a record has but its schema does not declare.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shape {
+    /// Declared property → its own shape when it is a flattened object.
+    pub properties: HashMap<String, Option<Shape>>,
+}
+
+/// A schema that cannot be mapped to a table.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SchemaError {
+    /// The top level has no `properties` object.
+    #[error("schema has no `properties` object")]
+    NoProperties,
+    /// Two properties map to one column.
+    #[error("properties `{0}` and `{1}` both map to column `{2}`")]
+    Collision(String, String, String),
+}
+
+/// The columns of a record schema, in declaration order, and its shape.
+pub fn columns(schema: &Value, max_depth: usize) -> Result<(Vec<Column>, Shape), SchemaError> {
+    let properties = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .ok_or(SchemaError::NoProperties)?;
+    let mut out = Vec::new();
+    let shape = walk(properties, &mut Vec::new(), "", 0, max_depth, &mut out);
+    let mut seen: HashMap<&str, &Column> = HashMap::new();
+    for column in &out {
+        if let Some(first) = seen.insert(&column.name, column) {
+            return Err(SchemaError::Collision(
+                first.path.join("."),
+                column.path.join("."),
+                column.name.clone(),
+            ));
+        }
+    }
+    Ok((out, shape))
+}
+
+fn walk(
+    properties: &Map<String, Value>,
+    path: &mut Vec<String>,
+    prefix: &str,
+    depth: usize,
+    max_depth: usize,
+    out: &mut Vec<Column>,
+) -> Shape {
+    let mut shape = Shape::default();
+    for (name, property) in properties {
+        path.push(name.clone());
+        let column_name = format!("{prefix}{}", normalise(name));
+        let nested = match classify(property) {
+            Class::Object(children) if depth < max_depth => Some(walk(
+                children,
+                path,
+                &format!("{column_name}__"),
+                depth + 1,
+                max_depth,
+                out,
+            )),
+            class => {
+                out.push(Column {
+                    name: column_name,
+                    path: path.clone(),
+                    kind: class.kind(),
+                });
+                None
+            }
+        };
+        shape.properties.insert(name.clone(), nested);
+        path.pop();
+    }
+    shape
+}
+
+enum Class<'a> {
+    Scalar(Kind),
+    Object(&'a Map<String, Value>),
+}
+
+impl Class<'_> {
+    fn kind(&self) -> Kind {
+        match self {
+            Class::Scalar(kind) => *kind,
+            Class::Object(_) => Kind::Json,
+        }
+    }
+}
+
+/// Decides what a property schema is, ignoring null.
+fn classify(property: &Value) -> Class<'_> {
+    let mut types: Vec<&str> = Vec::new();
+    let mut object_properties = None;
+    collect(property, &mut types, &mut object_properties);
+    types.sort_unstable();
+    types.dedup();
+    types.retain(|t| *t != "null");
+    match types.as_slice() {
+        ["integer"] => Class::Scalar(Kind::Integer),
+        ["number"] => Class::Scalar(Kind::Real),
+        ["boolean"] => Class::Scalar(Kind::Boolean),
+        ["string"] => Class::Scalar(Kind::Text),
+        ["object"] => match object_properties {
+            Some(p) if !p.is_empty() => Class::Object(p),
+            _ => Class::Scalar(Kind::Json),
+        },
+        _ => Class::Scalar(Kind::Json),
+    }
+}
+
+/// Gathers the types a property schema allows, through `anyOf`/`oneOf` branches.
+fn collect<'a>(
+    schema: &'a Value,
+    types: &mut Vec<&'a str>,
+    object_properties: &mut Option<&'a Map<String, Value>>,
+) {
+    match schema.get("type") {
+        Some(Value::String(t)) => types.push(t),
+        Some(Value::Array(ts)) => types.extend(ts.iter().filter_map(Value::as_str)),
+        _ => {}
+    }
+    if let Some(p) = schema.get("properties").and_then(Value::as_object) {
+        object_properties.get_or_insert(p);
+    }
+    for key in ["anyOf", "oneOf"] {
+        for branch in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            collect(branch, types, object_properties);
+        }
+    }
+    if schema.get("type").is_none()
+        && !schema.get("anyOf").is_some_and(Value::is_array)
+        && !schema.get("oneOf").is_some_and(Value::is_array)
+    {
+        // No type at all: anything goes, so the column holds JSON.
+        types.push("any");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn kinds(schema: Value, depth: usize) -> Vec<(String, Kind)> {
+        columns(&schema, depth)
+            .expect("maps")
+            .0
+            .into_iter()
+            .map(|c| (c.name, c.kind))
+            .collect()
+    }
+
+    #[test]
+    fn type_table() {
+        let schema = json!({"properties": {
+            "i": {"type": "integer"},
+            "n": {"type": ["null", "number"]},
+            "b": {"type": "boolean"},
+            "s": {"type": "string", "format": "date-time"},
+            "a": {"type": "array", "items": {"type": "string"}},
+            "free": {"type": "object"},
+            "any_of": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            "multi": {"type": ["string", "integer"]},
+            "untyped": {},
+        }});
+        let got = kinds(schema, 10);
+        let want = [
+            ("i", Kind::Integer),
+            ("n", Kind::Real),
+            ("b", Kind::Boolean),
+            ("s", Kind::Text),
+            ("a", Kind::Json),
+            ("free", Kind::Json),
+            ("any_of", Kind::Text),
+            ("multi", Kind::Json),
+            ("untyped", Kind::Json),
+        ];
+        let want: Vec<_> = want.iter().map(|(n, k)| (n.to_string(), *k)).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn flattens_to_max_depth() {
+        let schema = json!({"properties": {
+            "commit": {"type": ["null", "object"], "properties": {
+                "author": {"anyOf": [{"type": "null"}, {"type": "object", "properties": {
+                    "name": {"type": "string"}, "dateTime": {"type": "string"}}}]},
+                "message": {"type": "string"}}}}});
+        let names: Vec<_> = kinds(schema.clone(), 10)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "commit__author__name",
+                "commit__author__date_time",
+                "commit__message"
+            ]
+        );
+        assert_eq!(
+            kinds(schema.clone(), 1),
+            vec![
+                ("commit__author".into(), Kind::Json),
+                ("commit__message".into(), Kind::Text)
+            ]
+        );
+        assert_eq!(kinds(schema, 0), vec![("commit".into(), Kind::Json)]);
+    }
+
+    #[test]
+    fn errors() {
+        assert_eq!(
+            columns(&json!({"type": "object"}), 10),
+            Err(SchemaError::NoProperties)
+        );
+        let err = columns(&json!({"properties": {"userId": {}, "user_id": {}}}), 10)
+            .expect_err("collides");
+        assert_eq!(
+            err,
+            SchemaError::Collision("userId".into(), "user_id".into(), "user_id".into())
+        );
+        let err = columns(
+            &json!({"properties": {"a": {"type": "object", "properties": {"b": {}}}, "a__b": {}}}),
+            10,
+        )
+        .expect_err("collides");
+        assert_eq!(
+            err.to_string(),
+            "properties `a.b` and `a__b` both map to column `a__b`"
+        );
+    }
+
+    #[test]
+    fn shape_records_flattened_objects() {
+        let (_, shape) = columns(
+            &json!({"properties": {"o": {"type": "object", "properties": {"x": {}}}, "y": {}}}),
+            10,
+        )
+        .expect("maps");
+        assert_eq!(shape.properties["y"], None);
+        assert!(
+            shape.properties["o"]
+                .as_ref()
+                .is_some_and(|s| s.properties.contains_key("x"))
+        );
+    }
+}

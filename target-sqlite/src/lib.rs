@@ -1,0 +1,57 @@
+//! `target-sqlite`: a fast, strict Singer target that loads SQLite.
+//!
+//! # Layout
+//! - [`config`]: the JSON config file and its schema.
+//! - [`names`]: stream and property names → SQLite identifiers.
+//! - [`ddl`]: JSON Schema → columns and SQLite types.
+//! - [`sink`]: one stream's table, its evolution and its prepared statements.
+//! - [`loader`]: the loop that commits only at STATE boundaries and echoes each committed STATE.
+//! - [`db`]: opening the database; [`about`]: `--about`; [`summary`]: end-of-run counts.
+
+pub mod about;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod ddl;
+pub mod loader;
+pub mod names;
+pub mod sink;
+pub mod summary;
+
+use std::io::{BufReader, Write};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+pub use config::Config;
+pub use loader::{LoadError, load};
+pub use summary::Summary;
+
+/// Runs the command line: `--about`, or a load from stdin (or `--input`) into the database.
+pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
+    let mut stdout = std::io::stdout().lock();
+    if args.about {
+        let text = match args.format {
+            cli::Format::Json => serde_json::to_string_pretty(&about::about_json())?,
+            cli::Format::Markdown => about::about_markdown(),
+        };
+        writeln!(stdout, "{text}")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(config_path) = args.config else {
+        anyhow::bail!("--config CONFIG.json is required (see --help)");
+    };
+    let config = Config::load(&config_path)?;
+    let input: Box<dyn std::io::BufRead + Send> = match &args.input {
+        Some(path) => Box::new(BufReader::with_capacity(
+            1 << 20,
+            std::fs::File::open(path)
+                .with_context(|| format!("cannot open input {}", path.display()))?,
+        )),
+        None => Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())),
+    };
+    let conn = db::open(&config)?;
+    let summary = load(&conn, &config, input, &mut stdout)?;
+    eprint!("{summary}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,26 @@
+//! The `target-sqlite` binary: parses arguments and hands over to the library.
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+fn main() -> ExitCode {
+    let args = target_sqlite::cli::Args::parse();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TAPLINE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    match target_sqlite::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("target-sqlite: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
