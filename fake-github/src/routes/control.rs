@@ -1,0 +1,60 @@
+//! Test controls under `/_fake/`: the ground truth, request statistics and mutations. They are
+//! never faulted, delayed, rate limited or counted.
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::{ApiError, Params, json_response};
+use crate::data::Mutation;
+use crate::world::SharedWorld;
+
+fn repo_param(params: &Params) -> Result<&str, ApiError> {
+    params
+        .get("repo")
+        .ok_or_else(|| ApiError::validation("repo=owner/name is required"))
+}
+
+pub(crate) async fn truth(
+    State(world): State<SharedWorld>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::new(q);
+    let truth = world
+        .truth(repo_param(&params)?)
+        .ok_or_else(ApiError::not_found)?;
+    let body = serde_json::to_vec(&truth)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(json_response(StatusCode::OK, body, None))
+}
+
+pub(crate) async fn stats(State(world): State<SharedWorld>) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(&world.stats())
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(json_response(StatusCode::OK, body, None))
+}
+
+pub(crate) async fn mutate(
+    State(world): State<SharedWorld>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, ApiError> {
+    let params = Params::new(q);
+    let repo = repo_param(&params)?;
+    let num = |k: &str| -> Result<u32, ApiError> {
+        params.get(k).map_or(Ok(0), |v| {
+            v.parse()
+                .map_err(|_| ApiError::validation(&format!("{k} must be a number")))
+        })
+    };
+    let m = Mutation {
+        new_commits: num("new_commits")?,
+        update_issues: num("update_issues")?,
+        new_issues: num("new_issues")?,
+    };
+    world.mutate(repo, m).map_err(|_| ApiError::not_found())?;
+    let counts = world.truth(repo).map(|t| t.counts);
+    let body =
+        serde_json::to_vec(&serde_json::json!({"repo": repo, "applied": m, "counts": counts}))
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(json_response(StatusCode::OK, body, None))
+}
