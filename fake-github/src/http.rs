@@ -176,12 +176,14 @@ async fn handle(world: &SharedWorld, path: &str, req: Request, next: Next) -> Re
     let resp = if truncate {
         let full = bytes.len();
         let half = bytes.slice(..full / 2);
-        let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-            Ok(half),
-            Err(std::io::Error::other("fake-github: truncated body fault")),
-        ];
-        let mut resp =
-            Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)));
+        // Send half, let it reach the client, then fail the body: hyper closes the connection.
+        let head = futures_util::stream::iter([Ok::<Bytes, std::io::Error>(half)]);
+        let tail = futures_util::stream::once(async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Err(std::io::Error::other("fake-github: truncated body fault"))
+        });
+        let body = Body::from_stream(futures_util::StreamExt::chain(head, tail));
+        let mut resp = Response::from_parts(parts, body);
         resp.headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(full));
         resp

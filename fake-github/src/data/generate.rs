@@ -74,7 +74,7 @@ const LABELS: &[(&str, &str, Option<&str>)] = &[
         "d876e3",
         Some("Further information is requested"),
     ),
-    ("wontfix", "ffffff", None),
+    ("wontfix", "ffffff", Some("This will not be worked on")),
 ];
 
 /// A repository to generate: `owner/name` and sizes.

@@ -1,0 +1,14 @@
+//! fake-github's integration tests, one binary organised by topic.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod determinism;
+mod faults;
+mod filters;
+mod golden;
+mod http;
+mod mutate;
+mod openapi;
+mod paging;
+mod socket;
