@@ -19,8 +19,28 @@ fn main() -> ExitCode {
     match target_sqlite::run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("target-sqlite: error: {e:#}");
+            eprintln!("target-sqlite: error: {}", one_line(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, without the repeats that nested errors bring: a
+/// thiserror `source` that the message already shows, or rusqlite's SQLite code under its text.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        if cause.is::<rusqlite::ffi::Error>() {
+            continue;
+        }
+        let cause = cause.to_string();
+        if text.contains(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text.replace(['\r', '\n'], " ")
 }
