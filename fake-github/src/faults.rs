@@ -11,9 +11,10 @@
 //! | `slow:every=N[:ms=M]` | every N-th request is delayed by M ms (default 1000) before being answered normally |
 //!
 //! Requests are numbered from 1 in arrival order; `/rate_limit` and `/_fake/*` are neither
-//! numbered nor faulted. Every rule takes an optional `from=K` (first request it may hit, default
-//! 1) and `times=T` (how many times it fires at most). When several rules hit the same request,
-//! `slow` delays it and the first other rule in spec order decides the answer.
+//! numbered nor faulted; requests refused with 401 or 403 (no `User-Agent`) are not numbered
+//! either. Every rule takes an optional `from=K` (the first request it may hit, by default the
+//! first) and `times=T` (how many times it fires at most). When several rules hit the same
+//! request, `slow` delays it and the first other rule in spec order decides the answer.
 
 use std::fmt;
 use std::str::FromStr;
@@ -83,13 +84,11 @@ impl FaultSpec {
         let mut slow = None;
         let mut fault = None;
         for r in &self.rules {
-            if r.every == 0 || n < r.from || (n - r.from + 1) % r.every != 0 {
+            if r.every == 0 || n < r.from || !(n - r.from + 1).is_multiple_of(r.every) {
                 continue;
             }
-            if let Some(t) = r.times {
-                if (n - r.from + 1) / r.every > t {
-                    continue;
-                }
+            if r.times.is_some_and(|t| (n - r.from + 1) / r.every > t) {
+                continue;
             }
             match r.kind {
                 Kind::Slow { ms } => slow = Some(slow.unwrap_or(0) + ms),

@@ -889,7 +889,7 @@ pub(crate) fn render_issue(repo: &mut Repo, base: &str, pools: Pools, i: usize) 
         "timeline_url": format!("{api}/issues/{n}/timeline"),
         "performed_via_github_app": null,
         "state_reason": if issue.closed.is_some() {
-            json!(if issue.is_pr() || issue.number % 5 != 0 { "completed" } else { "not_planned" })
+            json!(if issue.is_pr() || !issue.number.is_multiple_of(5) { "completed" } else { "not_planned" })
         } else { Value::Null },
     });
     if issue.is_pr() {

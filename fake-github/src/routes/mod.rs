@@ -296,12 +296,12 @@ impl<'w> RepoRef<'w> {
 }
 
 /// One page of `items` (already in order) with its `Link` header.
-pub(crate) fn page_of<'a>(
+pub(crate) fn page_of(
     r: &RepoRef<'_>,
     origin: &Origin,
     rest: &str,
     params: &Params,
-    items: &[&'a Frag],
+    items: &[&Frag],
 ) -> Response {
     let per_page = params.per_page();
     let page = params.page();
