@@ -66,39 +66,38 @@ fn about_markdown() {
         .lines()
         .filter(|l| l.starts_with("| ") && !l.starts_with("| Setting"))
         .collect();
-    let names: Vec<&str> = settings
-        .iter()
-        .map(|l| l.split(" | ").next().unwrap().trim_start_matches("| "))
-        .collect();
-    assert_eq!(
-        names,
-        [
-            "database",
-            "batch_size_rows",
-            "flatten_max_depth",
-            "add_record_metadata",
-            "validate_records",
-            "on_invalid_record",
-            "hard_delete",
-            "journal_mode",
-            "synchronous"
-        ]
-    );
+    let row = |name: &str| -> &str {
+        let prefix = format!("| {name} | ");
+        let found: Vec<&&str> = settings.iter().filter(|l| l.starts_with(&prefix)).collect();
+        assert_eq!(found.len(), 1, "{name} in {settings:?}");
+        found[0]
+    };
+    assert_eq!(settings.len(), 9, "{settings:?}");
+    let database = row("database");
     assert!(
-        settings[0].starts_with("| database | True |  | Path of the SQLite database file"),
-        "{}",
-        settings[0]
+        database.starts_with("| database | True |  | Path of the SQLite database file"),
+        "{database}"
     );
+    let batch = row("batch_size_rows");
     assert!(
-        settings[1].starts_with("| batch_size_rows | False | 100000 | Rows after which"),
-        "{}",
-        settings[1]
+        batch.starts_with("| batch_size_rows | False | 100000 | Rows after which"),
+        "{batch}"
     );
-    assert!(
-        settings[5].starts_with("| on_invalid_record | False | \"fail\" |"),
-        "{}",
-        settings[5]
-    );
+    for (name, default) in [
+        ("flatten_max_depth", "10"),
+        ("add_record_metadata", "true"),
+        ("validate_records", "true"),
+        ("on_invalid_record", "\"fail\""),
+        ("hard_delete", "false"),
+        ("journal_mode", "\"WAL\""),
+        ("synchronous", "\"FULL\""),
+    ] {
+        let line = row(name);
+        assert!(
+            line.starts_with(&format!("| {name} | False | {default} | ")),
+            "{line}"
+        );
+    }
 }
 
 #[test]

@@ -43,10 +43,15 @@ fn names_and_types() {
         ("_sdc_sequence", "INTEGER", 0),
         ("_sdc_table_version", "INTEGER", 0),
     ];
-    let want: Vec<(String, String, i64)> = want
+    let mut want: Vec<(String, String, i64)> = want
         .iter()
         .map(|(n, t, pk)| (n.to_string(), t.to_string(), *pk))
         .collect();
+    // Column order follows the schema's property order only with serde_json's
+    // `preserve_order`; what matters is the set of columns and their types.
+    let mut cols = cols;
+    cols.sort();
+    want.sort();
     assert_eq!(cols, want);
     assert_eq!(
         rows(
@@ -146,13 +151,22 @@ fn flatten_max_depth_stores_deeper_objects_as_json() {
             .iter()
             .any(|c| c.contains("__"))
     );
+    let heads: Vec<Value> = rows(&db, "SELECT head FROM pull_requests ORDER BY id")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r[0].as_str()
+                .map_or(Value::Null, |t| serde_json::from_str(t).unwrap())
+        })
+        .collect();
     assert_eq!(
-        rows(&db, "SELECT head FROM pull_requests ORDER BY id"),
-        json!([
-            [r#"{"sha":"abc","repo":{"fullName":"o/r","stars":5}}"#],
-            [r#"{"sha":"def","repo":null}"#],
-            [null]
-        ])
+        heads,
+        [
+            json!({"sha": "abc", "repo": {"fullName": "o/r", "stars": 5}}),
+            json!({"sha": "def", "repo": null}),
+            Value::Null
+        ]
     );
 }
 
@@ -201,12 +215,13 @@ fn upsert_last_write_wins() {
         ["c/d", 1, "other repo", "open"],
     ]);
     assert_eq!(rows(&db, ISSUES), want);
-    let pk: Vec<(String, i64)> = columns(&db, "issues")
+    let mut pk: Vec<(i64, String)> = columns(&db, "issues")
         .into_iter()
         .filter(|c| c.2 > 0)
-        .map(|c| (c.0, c.2))
+        .map(|c| (c.2, c.0))
         .collect();
-    assert_eq!(pk, [("repo".to_string(), 1), ("number".to_string(), 2)]);
+    pk.sort();
+    assert_eq!(pk, [(1, "repo".to_string()), (2, "number".to_string())]);
     let err = stderr(&out);
     assert!(
         err.contains("\n  issues: 3 inserted, 3 updated, 0 rejected, 0 deactivated\n"),
