@@ -1,4 +1,5 @@
-//! Integration tests of the `target-sqlite` binary, one module per topic.
+//! Integration tests of the `target-sqlite` binary: one test binary (`cargo test --test cli`),
+//! one module per topic. Fixtures are `.singer` files in `tests/fixtures/`.
 //!
 //! Each test gets its own temporary folder (config, database, inputs), so they run in parallel.
 #![allow(clippy::unwrap_used, missing_docs)]

@@ -62,7 +62,7 @@ fn commit_record(i: u64) -> String {
         r#"{{"name":"Person {p}","email":"p{p}@example.invalid","date":"2024-01-01T00:00:00Z"}}"#,
         p = i % 300
     );
-    let user = if i % 7 == 0 {
+    let user = if i.is_multiple_of(7) {
         "null".to_string()
     } else {
         format!(
@@ -97,7 +97,7 @@ fn feed(stdin: ChildStdin, from: u64, sent: &AtomicU64) {
         return;
     }
     for i in from..TOTAL {
-        if i > from && i % STATE_EVERY == 0 && write(position_state(i)).is_err() {
+        if i > from && i.is_multiple_of(STATE_EVERY) && write(position_state(i)).is_err() {
             return;
         }
         if write(commit_record(i)).is_err() {
@@ -154,7 +154,7 @@ fn sigkill_mid_load_keeps_exactly_what_the_last_state_covers() {
         .recv_timeout(Duration::from_secs(30))
         .expect("a STATE within 30 s");
     let first = position(&serde_json::from_str(&first).unwrap());
-    assert!(first > 0 && first % STATE_EVERY == 0, "{first}");
+    assert!(first > 0 && first.is_multiple_of(STATE_EVERY), "{first}");
     wait_for(
         Instant::now() + Duration::from_secs(20),
         "records beyond the first echoed STATE",
@@ -178,7 +178,8 @@ fn sigkill_mid_load_keeps_exactly_what_the_last_state_covers() {
             .map(|l| position(&serde_json::from_str(&l).unwrap())),
     );
     assert!(
-        echoed.windows(2).all(|w| w[0] < w[1]) && echoed.iter().all(|n| n % STATE_EVERY == 0),
+        echoed.windows(2).all(|w| w[0] < w[1])
+            && echoed.iter().all(|n| n.is_multiple_of(STATE_EVERY)),
         "{echoed:?}"
     );
     let last = *echoed.last().unwrap();
