@@ -270,17 +270,12 @@ fn database_in_a_read_only_folder() {
     write_config(&dir, json!({"database": db}));
     let out = run(&mut cmd(&dir), users_prefix());
     std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr(&out);
-    assert!(
-        err.lines().last().is_some_and(|l| l.starts_with(&format!(
-            "target-sqlite: error: cannot open database {}",
+    assert_error(
+        &out,
+        &format!(
+            "cannot open database {0}: unable to open database file: {0}",
             db.display()
-        )) || l.starts_with(&format!(
-            "target-sqlite: error: cannot use database {}",
-            db.display()
-        ))),
-        "{err}"
+        ),
     );
     assert!(out.stdout.is_empty());
     assert!(!db.exists());
@@ -375,4 +370,56 @@ fn stream_named_like_the_rejected_records_table() {
         "line 1: stream `_sdc_rejected_records` maps to table `_sdc_rejected_records`, which _sdc_rejected_records already uses",
     );
     assert!(tables(&db_path(&dir)).is_empty());
+}
+
+/// Ill-formed fields of known message types, each named in the error.
+#[test]
+fn ill_formed_messages() {
+    for (line, message) in [
+        (
+            r#"{"type": "RECORD", "record": {"id": 5}}"#,
+            "line 6: missing field `stream`",
+        ),
+        (
+            r#"{"type": "RECORD", "stream": "users", "record": [5]}"#,
+            "line 6: field `record` must be an object",
+        ),
+        (
+            r#"{"type": "RECORD", "stream": "users"}"#,
+            "line 6: missing field `record`",
+        ),
+        (
+            r#"{"type": "SCHEMA", "stream": "x", "schema": {"properties": {}}, "key_properties": "id"}"#,
+            "line 6: field `key_properties` must be an array of strings",
+        ),
+        (
+            r#"{"type": "ACTIVATE_VERSION", "stream": "users"}"#,
+            "line 6: missing field `version`",
+        ),
+    ] {
+        fails_at_line_6(line.as_bytes(), message);
+    }
+}
+
+/// Blank lines count as lines, and CRLF line ends are accepted, so the numbers in errors are
+/// the numbers an editor shows.
+#[test]
+fn blank_lines_and_crlf_keep_line_numbers() {
+    let input = [
+        schema("s", json!({"id": {"type": "integer"}}), &["id"]),
+        String::new(),
+        record("s", json!({"id": 1})),
+        "   ".to_string(),
+        state(json!(1)),
+        "{bad".to_string(),
+    ]
+    .join("\r\n");
+    let (dir, mut cmd) = setup_with(json!({"batch_size_rows": 1}));
+    let out = run(&mut cmd, input);
+    assert_error(
+        &out,
+        "line 6: invalid JSON: key must be a string at line 1 column 2",
+    );
+    assert_eq!(stdout_json(&out), [json!(1)]);
+    assert_eq!(rows(&db_path(&dir), "SELECT id FROM s"), json!([[1]]));
 }

@@ -165,9 +165,9 @@ fn state_commits_when_the_last_commit_is_a_second_old() {
         record("s", json!({"id": 0})),
         state(json!("a")),
     ];
-    // Enough records that the reader hands them over at once (it passes on batches of 256
-    // messages, or whatever it has at a STATE).
-    first.extend((1..300).map(|i| record("s", json!({"id": i}))));
+    // Enough records that the reader thread hands them over at once (it passes on batches of
+    // a few hundred messages, or whatever it has at a STATE).
+    first.extend((1..2000).map(|i| record("s", json!({"id": i}))));
     target.write(&lines(&first));
     // "a" arrived within a second of the start and records followed: nothing to echo yet.
     assert_eq!(target.line_within(Duration::from_millis(1500)), None);
@@ -180,10 +180,10 @@ fn state_commits_when_the_last_commit_is_a_second_old() {
         Some(r#""b""#)
     );
     assert!(target.child.try_wait().unwrap().is_none(), "still running");
-    assert_eq!(count_rows(&dir, "s"), 300);
+    assert_eq!(count_rows(&dir, "s"), 2000);
     let (code, rest) = target.finish();
     assert_eq!(code, Some(0));
     assert!(rest.is_empty(), "{rest:?}");
     // End of input commits the last row as well.
-    assert_eq!(count_rows(&dir, "s"), 301);
+    assert_eq!(count_rows(&dir, "s"), 2001);
 }
