@@ -423,3 +423,16 @@ fn blank_lines_and_crlf_keep_line_numbers() {
     assert_eq!(stdout_json(&out), [json!(1)]);
     assert_eq!(rows(&db_path(&dir), "SELECT id FROM s"), json!([[1]]));
 }
+
+#[test]
+fn schema_that_is_not_a_valid_json_schema() {
+    fails_at_line_6(
+        schema(
+            "items",
+            json!({"id": {"type": "integer", "minimum": "zero"}}),
+            &[],
+        )
+        .as_bytes(),
+        "line 6: stream `items`: invalid JSON Schema: \"zero\" is not of type \"number\"",
+    );
+}
