@@ -252,9 +252,9 @@ impl<W: Write> Loader<'_, W> {
         } else {
             None
         };
-        // The old statements go before the table may be altered.
-        self.streams.remove(&schema.stream);
-        let sink = Sink::open(
+        // The old statements go before the table may be altered; given warnings stay given.
+        let warned = self.streams.remove(&schema.stream).map(|old| old.sink.warned);
+        let mut sink = Sink::open(
             self.conn,
             &schema.stream,
             &table,
@@ -263,6 +263,7 @@ impl<W: Write> Loader<'_, W> {
             self.config,
         )
         .map_err(stream_error)?;
+        sink.warned = warned.unwrap_or_default();
         self.tables.insert(table, schema.stream.clone());
         self.summary
             .streams

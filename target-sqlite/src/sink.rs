@@ -97,7 +97,8 @@ pub struct Sink<'c> {
     pub key_properties: Vec<String>,
     sources: Vec<Source>,
     shape: Shape,
-    warned: HashSet<String>,
+    /// Undeclared properties already warned about; the sink of a later SCHEMA takes them over.
+    pub warned: HashSet<String>,
     insert: Statement<'c>,
     update: Option<Statement<'c>>,
     versions: Option<(Statement<'c>, Statement<'c>)>,

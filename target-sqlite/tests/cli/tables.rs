@@ -608,3 +608,30 @@ fn undeclared_properties_are_dropped_with_one_warning_each() {
         json!([[0, "x"], [1, "x"], [2, "x"], [9, null]])
     );
 }
+
+/// A later SCHEMA for the stream does not repeat the warnings already given.
+#[test]
+fn undeclared_property_warning_survives_a_schema_change() {
+    let input = lines(&[
+        schema("s", json!({"id": {"type": "integer"}}), &["id"]),
+        record("s", json!({"id": 1, "extra": 1})),
+        schema(
+            "s",
+            json!({"id": {"type": "integer"}, "name": {"type": "string"}}),
+            &["id"],
+        ),
+        record("s", json!({"id": 2, "name": "b", "extra": 2})),
+    ]);
+    let (dir, mut cmd) = setup();
+    let out = run_ok(&mut cmd, input);
+    assert_eq!(
+        stderr_lines_with(&out, "does not declare").len(),
+        1,
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        rows(&db_path(&dir), "SELECT id, name FROM s ORDER BY id"),
+        json!([[1, null], [2, "b"]])
+    );
+}
