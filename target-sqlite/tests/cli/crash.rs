@@ -18,7 +18,7 @@ use crate::support::*;
 /// Records in the whole stream: long enough that the kill comes well before its end, short
 /// enough that the resume finishes quickly in a debug build.
 const TOTAL: u64 = if cfg!(debug_assertions) {
-    60_000
+    100_000
 } else {
     600_000
 };
