@@ -89,8 +89,17 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
 /// The message kinds, as read from `type` in any letter case.
 const KINDS: [&str; 4] = ["SCHEMA", "RECORD", "STATE", "ACTIVATE_VERSION"];
 
-/// Parses one line of text. `Ok(None)` means a message of a type Singer does not define.
-pub(crate) fn parse(line: &str) -> Result<Option<Message>, ReadErrorKind> {
+/// What one line holds.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Parsed {
+    /// A Singer message.
+    Message(Message),
+    /// A message whose type Singer does not define, with that type.
+    Unknown(String),
+}
+
+/// Parses one line of text.
+pub(crate) fn parse(line: &str) -> Result<Parsed, ReadErrorKind> {
     if !line.trim_start().starts_with('{') {
         // serde would read an array as a struct; tell non-objects from broken JSON instead.
         return Err(match serde_json::from_str::<serde::de::IgnoredAny>(line) {
@@ -104,15 +113,14 @@ pub(crate) fn parse(line: &str) -> Result<Option<Message>, ReadErrorKind> {
 }
 
 impl Envelope {
-    fn into_message(self) -> Result<Option<Message>, ReadErrorKind> {
+    fn into_message(self) -> Result<Parsed, ReadErrorKind> {
         let kind = match self.kind {
             None | Some(Value::Null) => return Err(ReadErrorKind::MissingField("type")),
             Some(Value::String(s)) => s,
             Some(_) => return Err(wrong("type", "a string")),
         };
         let Some(kind) = KINDS.iter().find(|k| k.eq_ignore_ascii_case(&kind)) else {
-            tracing::warn!(r#type = %kind, "skipping message of unknown type");
-            return Ok(None);
+            return Ok(Parsed::Unknown(kind));
         };
         let message = match *kind {
             "SCHEMA" => Message::Schema(Schema {
@@ -149,7 +157,7 @@ impl Envelope {
                     .ok_or(ReadErrorKind::MissingField("version"))?,
             }),
         };
-        Ok(Some(message))
+        Ok(Parsed::Message(message))
     }
 }
 
@@ -200,7 +208,10 @@ mod tests {
     use serde_json::json;
 
     fn ok(line: &str) -> Message {
-        parse(line).expect("parses").expect("known type")
+        match parse(line) {
+            Ok(Parsed::Message(m)) => m,
+            other => panic!("not a message: {other:?}"),
+        }
     }
 
     #[test]
@@ -223,7 +234,10 @@ mod tests {
 
     #[test]
     fn unknown_types_are_skipped() {
-        assert_eq!(parse(r#"{"type":"BATCH","stream":"s"}"#), Ok(None));
+        assert_eq!(
+            parse(r#"{"type":"BATCH","stream":"s"}"#),
+            Ok(Parsed::Unknown("BATCH".into()))
+        );
     }
 
     #[test]

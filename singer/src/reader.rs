@@ -2,7 +2,7 @@
 
 use std::io::{self, BufRead};
 
-use crate::message::{self, Message};
+use crate::message::{self, Message, Parsed};
 
 /// The longest line accepted unless configured otherwise: 64 MiB.
 pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
@@ -177,8 +177,11 @@ impl<R: BufRead> MessageReader<R> {
             let Some((line, bytes)) = self.lines.next_line()? else {
                 return Ok(None);
             };
-            match parse_line(bytes) {
-                Ok(Some(message)) => return Ok(Some((line, message))),
+            match parse_bytes(bytes) {
+                Ok(Some(Parsed::Message(message))) => return Ok(Some((line, message))),
+                Ok(Some(Parsed::Unknown(kind))) => {
+                    tracing::warn!(line, r#type = %kind, "skipping message of unknown type");
+                }
                 Ok(None) => {}
                 Err(kind) => return Err(ReadError { line, kind }),
             }
@@ -196,13 +199,21 @@ impl<R: BufRead> Iterator for MessageReader<R> {
 
 /// Parses one line's bytes; `Ok(None)` for a blank line or a message type Singer does not define.
 pub fn parse_line(bytes: &[u8]) -> Result<Option<Message>, ReadErrorKind> {
+    Ok(match parse_bytes(bytes)? {
+        Some(Parsed::Message(message)) => Some(message),
+        Some(Parsed::Unknown(_)) | None => None,
+    })
+}
+
+/// Parses one line's bytes; `Ok(None)` for a blank line.
+fn parse_bytes(bytes: &[u8]) -> Result<Option<Parsed>, ReadErrorKind> {
     let text = std::str::from_utf8(bytes).map_err(|e| ReadErrorKind::InvalidUtf8 {
         offset: e.valid_up_to(),
     })?;
     if text.trim().is_empty() {
         return Ok(None);
     }
-    message::parse(text)
+    message::parse(text).map(Some)
 }
 
 #[cfg(test)]

@@ -7,6 +7,12 @@ use rusqlite::Connection;
 
 use crate::config::{Config, JournalMode, Synchronous};
 
+/// Page size of new databases, in bytes.
+const PAGE_SIZE: u32 = 16384;
+
+/// Page cache, in KiB: large enough that a batch rarely spills pages to the WAL twice.
+const CACHE_KIB: u32 = 16384;
+
 /// Opens (creating it and its parent folders if needed) the configured database.
 pub fn open(config: &Config) -> anyhow::Result<Connection> {
     let path = &config.database;
@@ -35,6 +41,11 @@ fn configure(conn: &Connection, config: &Config) -> rusqlite::Result<()> {
         Synchronous::Normal => "NORMAL",
         Synchronous::Off => "OFF",
     };
+    // Only takes effect on a new, empty database: bigger pages mean fewer b-tree splits and WAL
+    // frames for records of a kilobyte or more.
+    conn.execute_batch(&format!(
+        "PRAGMA page_size = {PAGE_SIZE}; PRAGMA cache_size = -{CACHE_KIB};"
+    ))?;
     // journal_mode answers with a row; reading it also proves the file is a database.
     let _mode: String = conn.query_row(&format!("PRAGMA journal_mode = {journal}"), [], |r| {
         r.get(0)

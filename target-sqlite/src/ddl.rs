@@ -54,12 +54,21 @@ pub struct Column {
     pub kind: Kind,
 }
 
-/// The declared properties of a record, nested where objects are flattened; used to notice
-/// properties a record has but its schema does not declare.
+/// The declared properties of a record as a tree sorted by name: how to walk a record into
+/// columns, and how to notice properties its schema does not declare.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Shape {
-    /// Declared property → its own shape when it is a flattened object.
-    pub properties: HashMap<String, Option<Shape>>,
+    /// Declared properties sorted by name.
+    pub properties: Vec<(String, Node)>,
+}
+
+/// What a declared property becomes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    /// A column, by name, with its kind.
+    Column(String, Kind),
+    /// A flattened object.
+    Object(Shape),
 }
 
 /// A schema that cannot be mapped to a table.
@@ -73,7 +82,7 @@ pub enum SchemaError {
     Collision(String, String, String),
 }
 
-/// The columns of a record schema, in declaration order, and its shape.
+/// The columns of a record schema, ordered by property name (depth first), and its shape.
 pub fn columns(schema: &Value, max_depth: usize) -> Result<(Vec<Column>, Shape), SchemaError> {
     let properties = schema
         .get("properties")
@@ -106,8 +115,8 @@ fn walk(
     for (name, property) in properties {
         path.push(name.clone());
         let column_name = format!("{prefix}{}", normalise(name));
-        let nested = match classify(property) {
-            Class::Object(children) if depth < max_depth => Some(walk(
+        let node = match classify(property) {
+            Class::Object(children) if depth < max_depth => Node::Object(walk(
                 children,
                 path,
                 &format!("{column_name}__"),
@@ -117,17 +126,29 @@ fn walk(
             )),
             class => {
                 out.push(Column {
-                    name: column_name,
+                    name: column_name.clone(),
                     path: path.clone(),
                     kind: class.kind(),
                 });
-                None
+                Node::Column(column_name, class.kind())
             }
         };
-        shape.properties.insert(name.clone(), nested);
+        shape.properties.push((name.clone(), node));
         path.pop();
     }
+    shape.properties.sort_by(|a, b| a.0.cmp(&b.0));
     shape
+}
+
+impl Shape {
+    /// The declared property `name`, if any.
+    pub fn get(&self, name: &str) -> Option<&Node> {
+        let i = self
+            .properties
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()?;
+        Some(&self.properties[i].1)
+    }
 }
 
 enum Class<'a> {
@@ -227,14 +248,14 @@ mod tests {
         }});
         let got = kinds(schema, 10);
         let want = [
-            ("i", Kind::Integer),
-            ("n", Kind::Real),
-            ("b", Kind::Boolean),
-            ("s", Kind::Text),
             ("a", Kind::Json),
-            ("free", Kind::Json),
             ("any_of", Kind::Text),
+            ("b", Kind::Boolean),
+            ("free", Kind::Json),
+            ("i", Kind::Integer),
             ("multi", Kind::Json),
+            ("n", Kind::Real),
+            ("s", Kind::Text),
             ("untyped", Kind::Json),
         ];
         let want: Vec<_> = want.iter().map(|(n, k)| (n.to_string(), *k)).collect();
@@ -255,8 +276,8 @@ mod tests {
         assert_eq!(
             names,
             [
-                "commit__author__name",
                 "commit__author__date_time",
+                "commit__author__name",
                 "commit__message"
             ]
         );
@@ -300,11 +321,8 @@ mod tests {
             10,
         )
         .expect("maps");
-        assert_eq!(shape.properties["y"], None);
-        assert!(
-            shape.properties["o"]
-                .as_ref()
-                .is_some_and(|s| s.properties.contains_key("x"))
-        );
+        assert_eq!(shape.get("y"), Some(&Node::Column("y".into(), Kind::Json)));
+        assert!(matches!(shape.get("o"), Some(Node::Object(s)) if s.get("x").is_some()));
+        assert_eq!(shape.get("z"), None);
     }
 }

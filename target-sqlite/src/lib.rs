@@ -5,6 +5,7 @@
 //! - [`names`]: stream and property names → SQLite identifiers.
 //! - [`ddl`]: JSON Schema → columns and SQLite types.
 //! - [`sink`]: one stream's table, its evolution and its prepared statements.
+//! - [`decode`]: the reader thread: parse and validate.
 //! - [`loader`]: the loop that commits only at STATE boundaries and echoes each committed STATE.
 //! - [`db`]: opening the database; [`about`]: `--about`; [`summary`]: end-of-run counts.
 
@@ -13,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod ddl;
+pub mod decode;
 pub mod loader;
 pub mod names;
 pub mod sink;

@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, Statement};
 use serde_json::Value;
-use singer::{Message, MessageReader, MessageWriter, ReadError};
+use singer::{Message, MessageWriter, ReadError};
 
 use crate::config::{Config, OnInvalidRecord};
+use crate::decode::{self, Decoded};
 use crate::names::{normalise, quote};
 use crate::sink::{Outcome, RecordMeta, Sink, SinkError};
 use crate::summary::Summary;
@@ -20,12 +21,6 @@ pub const REJECTED_TABLE: &str = "_sdc_rejected_records";
 
 /// How long a STATE may wait at a boundary, and how old the last commit may get, before a commit.
 const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
-
-/// Messages handed from the reader thread in batches, to keep channel overhead low.
-const BATCH: usize = 256;
-
-/// Batches in flight between the reader thread and the loader; bounds memory.
-const CHANNEL_BATCHES: usize = 8;
 
 /// Why a load stopped.
 #[derive(Debug, thiserror::Error)]
@@ -59,52 +54,12 @@ pub enum LoadError {
     Output(io::Error),
 }
 
-type Item = Result<(u64, Message), ReadError>;
-
-/// Reads `input` on its own thread, so a quiet tap cannot hold a pending STATE back.
-fn spawn_reader(input: Box<dyn BufRead + Send>) -> Receiver<Vec<Item>> {
-    let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(CHANNEL_BATCHES);
-    std::thread::spawn(move || {
-        let mut reader = MessageReader::new(input);
-        let mut batch = Vec::with_capacity(BATCH);
-        loop {
-            let item = reader.next_message();
-            let (flush, stop) = match &item {
-                Ok(None) => (true, true),
-                Err(_) => (true, true),
-                Ok(Some((_, Message::State(_)))) => (true, false),
-                Ok(Some(_)) => (false, false),
-            };
-            if let Some(item) = item.transpose() {
-                batch.push(item);
-            }
-            if (flush || batch.len() >= BATCH)
-                && tx
-                    .send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                    .is_err()
-            {
-                return;
-            }
-            if stop {
-                return;
-            }
-        }
-    });
-    rx
-}
-
-/// A stream known from its SCHEMA: its table and its validator.
-struct Stream<'c> {
-    sink: Sink<'c>,
-    validator: Option<jsonschema::Validator>,
-}
-
 /// The loader's state between messages.
 struct Loader<'c, W: Write> {
     conn: &'c Connection,
     config: &'c Config,
     out: MessageWriter<W>,
-    streams: HashMap<String, Stream<'c>>,
+    streams: HashMap<String, Sink<'c>>,
     tables: HashMap<String, String>,
     rejected: Option<Statement<'c>>,
     summary: Summary,
@@ -127,7 +82,7 @@ pub fn load<W: Write>(
     out: W,
 ) -> Result<Summary, LoadError> {
     let started = Instant::now();
-    let rx = spawn_reader(input);
+    let rx = decode::spawn(input, config.validate_records);
     let mut loader = Loader {
         conn,
         config,
@@ -159,7 +114,7 @@ pub fn load<W: Write>(
 }
 
 impl<W: Write> Loader<'_, W> {
-    fn run(&mut self, rx: &Receiver<Vec<Item>>) -> Result<(), LoadError> {
+    fn run(&mut self, rx: &Receiver<Vec<decode::Item>>) -> Result<(), LoadError> {
         loop {
             let batch = if self.state_at_boundary && self.pending_state.is_some() {
                 let wait = COMMIT_INTERVAL.saturating_sub(self.state_since.elapsed());
@@ -180,17 +135,26 @@ impl<W: Write> Loader<'_, W> {
             };
             self.received_at = now_rfc3339();
             for item in batch {
-                let (line, message) = item?;
-                self.handle(line, message)?;
+                let Decoded {
+                    line,
+                    message,
+                    invalid,
+                } = item?;
+                self.handle(line, message, invalid)?;
             }
         }
     }
 
-    fn handle(&mut self, line: u64, message: Message) -> Result<(), LoadError> {
+    fn handle(
+        &mut self,
+        line: u64,
+        message: Message,
+        invalid: Option<String>,
+    ) -> Result<(), LoadError> {
         self.state_at_boundary = matches!(message, Message::State(_));
         match message {
             Message::Schema(schema) => self.schema(line, schema),
-            Message::Record(record) => self.record(line, record),
+            Message::Record(record) => self.record(line, record, invalid),
             Message::State(state) => {
                 self.pending_state = Some(state.value);
                 self.state_since = Instant::now();
@@ -212,17 +176,15 @@ impl<W: Write> Loader<'_, W> {
             source,
         };
         if let Some(known) = self.streams.get(&schema.stream) {
-            if known.sink.schema == schema.schema
-                && known.sink.key_properties == schema.key_properties
-            {
+            if known.schema == schema.schema && known.key_properties == schema.key_properties {
                 return Ok(());
             }
-            if known.sink.key_properties != schema.key_properties {
+            if known.key_properties != schema.key_properties {
                 return Err(LoadError::Input {
                     line,
                     message: format!(
                         "stream `{}`: key_properties changed from {:?} to {:?}",
-                        schema.stream, known.sink.key_properties, schema.key_properties
+                        schema.stream, known.key_properties, schema.key_properties
                     ),
                 });
             }
@@ -239,21 +201,8 @@ impl<W: Write> Loader<'_, W> {
                 ),
             });
         }
-        let validator = if self.config.validate_records {
-            let compiled = jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft7)
-                .should_validate_formats(false)
-                .build(&schema.schema)
-                .map_err(|e| LoadError::Input {
-                    line,
-                    message: format!("stream `{}`: invalid JSON Schema: {e}", schema.stream),
-                })?;
-            Some(compiled)
-        } else {
-            None
-        };
         // The old statements go before the table may be altered; given warnings stay given.
-        let warned = self.streams.remove(&schema.stream).map(|old| old.sink.warned);
+        let warned = self.streams.remove(&schema.stream).map(|old| old.warned);
         let mut sink = Sink::open(
             self.conn,
             &schema.stream,
@@ -269,39 +218,26 @@ impl<W: Write> Loader<'_, W> {
             .streams
             .entry(schema.stream.clone())
             .or_default();
-        self.streams
-            .insert(schema.stream, Stream { sink, validator });
+        self.streams.insert(schema.stream, sink);
         Ok(())
     }
 
-    fn record(&mut self, line: u64, record: singer::Record) -> Result<(), LoadError> {
-        let Some(stream) = self.streams.get_mut(&record.stream) else {
+    fn record(
+        &mut self,
+        line: u64,
+        record: singer::Record,
+        invalid: Option<String>,
+    ) -> Result<(), LoadError> {
+        let Some(sink) = self.streams.get_mut(&record.stream) else {
             return Err(LoadError::Input {
                 line,
                 message: format!("RECORD for stream `{}` before its SCHEMA", record.stream),
             });
         };
-        let value = Value::Object(record.record);
-        let problem = match &stream.validator {
-            Some(v) if !v.is_valid(&value) => v.validate(&value).err().map(|e| {
-                let at = e.instance_path().to_string();
-                let at = if at.is_empty() {
-                    String::new()
-                } else {
-                    format!(" at {at}")
-                };
-                format!("record does not match its schema{at}: {e}")
-            }),
-            _ => None,
-        };
-        let Value::Object(fields) = &value else {
-            unreachable!("built as an object above")
-        };
-        let problem = problem.or_else(|| stream.sink.check_keys(fields).err());
-        if let Some(problem) = problem {
-            return self.invalid(line, &record.stream, &problem, &value);
+        let fields = &record.record;
+        if let Some(problem) = invalid.or_else(|| sink.check_keys(fields).err()) {
+            return self.invalid(line, &record.stream, &problem, fields);
         }
-        stream.sink.warn_undeclared(fields);
         self.sequence += 1;
         let deleted_at = fields.get("_sdc_deleted_at").and_then(Value::as_str);
         let meta = RecordMeta {
@@ -312,14 +248,11 @@ impl<W: Write> Loader<'_, W> {
             sequence: self.sequence,
             version: record.version,
         };
-        let outcome = stream
-            .sink
-            .write(fields, &meta)
-            .map_err(|e| LoadError::Stream {
-                line,
-                stream: record.stream.clone(),
-                source: SinkError::Sql(e),
-            })?;
+        let outcome = sink.write(fields, &meta).map_err(|e| LoadError::Stream {
+            line,
+            stream: record.stream.clone(),
+            source: SinkError::Sql(e),
+        })?;
         let counts = self.summary.streams.entry(record.stream).or_default();
         match outcome {
             Outcome::Inserted => counts.inserted += 1,
@@ -334,7 +267,7 @@ impl<W: Write> Loader<'_, W> {
         line: u64,
         stream: &str,
         problem: &str,
-        record: &Value,
+        record: &serde_json::Map<String, Value>,
     ) -> Result<(), LoadError> {
         if self.config.on_invalid_record == OnInvalidRecord::Fail {
             return Err(LoadError::Input {
@@ -354,11 +287,12 @@ impl<W: Write> Loader<'_, W> {
         }
         if let Some(insert) = self.rejected.as_mut() {
             let line = i64::try_from(line).unwrap_or(i64::MAX);
+            let record = serde_json::to_string(record).unwrap_or_default();
             insert.execute(rusqlite::params![
                 stream,
                 line,
                 problem,
-                record.to_string(),
+                record,
                 self.received_at
             ])?;
         }
@@ -382,7 +316,6 @@ impl<W: Write> Loader<'_, W> {
             return Ok(());
         };
         let touched = known
-            .sink
             .activate_version(version, self.config.hard_delete, &self.received_at)
             .map_err(|e| LoadError::Stream {
                 line,

@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+/// Records are parsed on one thread and freed on another; mimalloc handles that without the
+/// arena lock contention glibc's allocator shows here.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = target_sqlite::cli::Args::parse();
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());

@@ -6,7 +6,7 @@ use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Connection, Statement};
 use serde_json::{Map, Value};
 
-use crate::ddl::{self, Column, Kind, Shape};
+use crate::ddl::{self, Column, Kind, Node, Shape};
 use crate::names::quote;
 
 /// The metadata columns added when `add_record_metadata` is on, with their kinds.
@@ -77,8 +77,8 @@ pub enum SinkError {
 /// Where a column's value comes from.
 #[derive(Debug, Clone)]
 enum Source {
-    /// A (possibly nested) record property.
-    Property(Vec<String>, Kind),
+    /// A (possibly nested) record property, filled in by walking the record with the [`Plan`].
+    Property,
     /// One of [`METADATA_COLUMNS`], by index.
     Metadata(usize),
     /// A column the current schema no longer has: NULL from now on.
@@ -96,7 +96,7 @@ pub struct Sink<'c> {
     /// The SCHEMA message's key properties.
     pub key_properties: Vec<String>,
     sources: Vec<Source>,
-    shape: Shape,
+    plan: Plan,
     /// Undeclared properties already warned about; the sink of a later SCHEMA takes them over.
     pub warned: HashSet<String>,
     insert: Statement<'c>,
@@ -130,12 +130,12 @@ impl<'c> Sink<'c> {
         }
         let mut wanted: Vec<(String, Kind, Source)> = Vec::new();
         for column in columns {
-            let Column { name, path, kind } = column;
+            let Column { name, kind, .. } = column;
             if metadata.iter().any(|(m, _)| *m == name) {
                 tracing::warn!(stream, column = %name, "property has a metadata column's name; the metadata column wins");
                 continue;
             }
-            wanted.push((name, kind, Source::Property(path, kind)));
+            wanted.push((name, kind, Source::Property));
         }
         for (i, (name, kind)) in metadata.iter().enumerate() {
             wanted.push(((*name).to_string(), *kind, Source::Metadata(i)));
@@ -146,6 +146,7 @@ impl<'c> Sink<'c> {
             .collect();
         let sources = ensure_table(conn, table, &wanted, &keys)?;
         let names: Vec<&str> = sources.iter().map(|(n, _)| n.as_str()).collect();
+        let plan = Plan::new(&shape, &names);
         let (insert, update) = prepare_writes(conn, table, &names, &keys)?;
         let versions = if config.add_record_metadata {
             Some(prepare_versions(conn, table)?)
@@ -158,7 +159,7 @@ impl<'c> Sink<'c> {
             schema: schema.clone(),
             key_properties: key_properties.to_vec(),
             sources: sources.into_iter().map(|(_, s)| s).collect(),
-            shape,
+            plan,
             warned: HashSet::new(),
             insert,
             update,
@@ -178,28 +179,28 @@ impl<'c> Sink<'c> {
         Ok(())
     }
 
-    /// Warns once per property that the record has but the schema does not declare.
-    pub fn warn_undeclared(&mut self, record: &Map<String, Value>) {
-        let mut found = Vec::new();
-        undeclared(&self.shape, record, "", &mut found);
-        for path in found {
-            if self.warned.insert(path.clone()) {
-                tracing::warn!(stream = %self.stream, property = %path, "dropping property the schema does not declare");
-            }
-        }
-    }
-
-    /// Writes one record: inserted, or upserted by key when the stream has keys.
+    /// Writes one record: inserted, or upserted by key when the stream has keys. Properties the
+    /// schema does not declare are dropped, with one warning per property.
     pub fn write<'r>(
         &mut self,
         record: &'r Map<String, Value>,
         meta: &RecordMeta<'r>,
     ) -> rusqlite::Result<Outcome> {
-        let values: Vec<ToSqlOutput<'_>> = self
+        let mut values: Vec<ToSqlOutput<'r>> = self
             .sources
             .iter()
-            .map(|s| value_for(s, record, meta))
+            .map(|s| match s {
+                Source::Metadata(i) => metadata_value(*i, meta),
+                Source::Property | Source::Gone => NULL,
+            })
             .collect();
+        let mut undeclared = Vec::new();
+        self.plan.fill(record, &mut values, &mut undeclared);
+        for path in undeclared {
+            if self.warned.insert(path.clone()) {
+                tracing::warn!(stream = %self.stream, property = %path, "dropping property the schema does not declare");
+            }
+        }
         for (i, v) in values.iter().enumerate() {
             self.insert.raw_bind_parameter(i + 1, v)?;
         }
@@ -384,53 +385,109 @@ fn prepare_versions<'c>(
     Ok((delete, mark))
 }
 
-/// The value to bind for one column.
-fn value_for<'r>(
-    source: &Source,
-    record: &'r Map<String, Value>,
-    meta: &RecordMeta<'r>,
-) -> ToSqlOutput<'r> {
-    match source {
-        Source::Property(path, kind) => match lookup(record, path) {
-            None => ToSqlOutput::Borrowed(ValueRef::Null),
-            Some(v) => to_sql(v, *kind),
-        },
-        Source::Metadata(i) => {
-            let text = |s: Option<&'r str>| {
-                s.map_or(ToSqlOutput::Borrowed(ValueRef::Null), |s| {
-                    ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
-                })
-            };
-            match i {
-                0 => text(meta.extracted_at),
-                1 => text(Some(meta.received_at)),
-                2 => text(Some(meta.batched_at)),
-                3 => text(meta.deleted_at),
-                4 => ToSqlOutput::Owned(SqlValue::Integer(meta.sequence)),
-                _ => meta
-                    .version
-                    .map_or(ToSqlOutput::Borrowed(ValueRef::Null), |v| {
-                        ToSqlOutput::Owned(SqlValue::Integer(v))
-                    }),
-            }
-        }
-        Source::Gone => ToSqlOutput::Borrowed(ValueRef::Null),
+const NULL: ToSqlOutput<'static> = ToSqlOutput::Borrowed(ValueRef::Null);
+
+/// The value of metadata column `i` of [`METADATA_COLUMNS`].
+fn metadata_value<'r>(i: usize, meta: &RecordMeta<'r>) -> ToSqlOutput<'r> {
+    let text = |s: Option<&'r str>| {
+        s.map_or(NULL, |s| {
+            ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+        })
+    };
+    match i {
+        0 => text(meta.extracted_at),
+        1 => text(Some(meta.received_at)),
+        2 => text(Some(meta.batched_at)),
+        3 => text(meta.deleted_at),
+        4 => ToSqlOutput::Owned(SqlValue::Integer(meta.sequence)),
+        _ => meta
+            .version
+            .map_or(NULL, |v| ToSqlOutput::Owned(SqlValue::Integer(v))),
     }
 }
 
-fn lookup<'r>(record: &'r Map<String, Value>, path: &[String]) -> Option<&'r Value> {
-    let (first, rest) = path.split_first()?;
-    let mut value = record.get(first)?;
-    for segment in rest {
-        value = value.as_object()?.get(segment)?;
+/// How to walk a record into statement parameters: the schema's [`Shape`] with each column
+/// replaced by its parameter index.
+#[derive(Debug)]
+struct Plan {
+    properties: Vec<(String, Slot)>,
+}
+
+#[derive(Debug)]
+enum Slot {
+    Column(usize, Kind),
+    Object(Plan),
+    /// Declared, but its column is a metadata column's.
+    Skip,
+}
+
+impl Plan {
+    fn new(shape: &Shape, names: &[&str]) -> Self {
+        let properties = shape
+            .properties
+            .iter()
+            .map(|(name, node)| {
+                let slot = match node {
+                    Node::Column(column, kind) => names
+                        .iter()
+                        .position(|n| n == column)
+                        .map_or(Slot::Skip, |i| Slot::Column(i, *kind)),
+                    Node::Object(inner) => Slot::Object(Plan::new(inner, names)),
+                };
+                (name.clone(), slot)
+            })
+            .collect();
+        Self { properties }
     }
-    Some(value)
+
+    /// Puts each property's value in its parameter slot and collects undeclared property paths.
+    /// Both key lists are usually sorted the same way, so this is mostly a merge, not a search.
+    fn fill<'r>(
+        &self,
+        record: &'r Map<String, Value>,
+        values: &mut [ToSqlOutput<'r>],
+        undeclared: &mut Vec<String>,
+    ) {
+        let mut cursor = 0;
+        for (key, value) in record {
+            let slot = match self.properties.get(cursor) {
+                Some((name, slot)) if name == key => {
+                    cursor += 1;
+                    slot
+                }
+                _ => match self
+                    .properties
+                    .binary_search_by(|(n, _)| n.as_str().cmp(key))
+                {
+                    Ok(i) => {
+                        cursor = i + 1;
+                        &self.properties[i].1
+                    }
+                    Err(_) => {
+                        undeclared.push(key.clone());
+                        continue;
+                    }
+                },
+            };
+            match (slot, value) {
+                (Slot::Column(i, kind), _) => values[*i] = to_sql(value, *kind),
+                (Slot::Object(inner), Value::Object(fields)) => {
+                    let before = undeclared.len();
+                    inner.fill(fields, values, undeclared);
+                    for path in &mut undeclared[before..] {
+                        *path = format!("{key}.{path}");
+                    }
+                }
+                (Slot::Object(_) | Slot::Skip, _) => {}
+            }
+        }
+    }
 }
 
 /// Converts a JSON value as it is, so a record that skipped validation is stored as given.
 fn to_sql(value: &Value, kind: Kind) -> ToSqlOutput<'_> {
     match value {
-        Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+        Value::Null => NULL,
         _ if kind == Kind::Json => ToSqlOutput::Owned(SqlValue::Text(value.to_string())),
         Value::Bool(b) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
         Value::Number(n) => match n.as_i64() {
@@ -439,19 +496,5 @@ fn to_sql(value: &Value, kind: Kind) -> ToSqlOutput<'_> {
         },
         Value::String(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
         Value::Array(_) | Value::Object(_) => ToSqlOutput::Owned(SqlValue::Text(value.to_string())),
-    }
-}
-
-fn undeclared(shape: &Shape, record: &Map<String, Value>, prefix: &str, found: &mut Vec<String>) {
-    for (key, value) in record {
-        match shape.properties.get(key) {
-            None => found.push(format!("{prefix}{key}")),
-            Some(Some(nested)) => {
-                if let Value::Object(inner) = value {
-                    undeclared(nested, inner, &format!("{prefix}{key}."), found);
-                }
-            }
-            Some(None) => {}
-        }
     }
 }

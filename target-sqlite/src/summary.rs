@@ -55,6 +55,9 @@ impl fmt::Display for Summary {
             self.commits,
             self.states_echoed
         )?;
+        if let Some(kb) = peak_rss_kb() {
+            writeln!(f, "peak RSS {:.1} MB", kb as f64 / 1024.0)?;
+        }
         for (stream, c) in &self.streams {
             writeln!(
                 f,
@@ -64,4 +67,11 @@ impl fmt::Display for Summary {
         }
         Ok(())
     }
+}
+
+/// The process's peak resident set size in KiB, where the OS tells it (Linux).
+pub fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
