@@ -81,7 +81,10 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         state,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let summary = runtime.block_on(engine.sync(opts, std::io::stdout()))?;
+    let summary = runtime.block_on(engine.sync(opts, std::io::stdout())).map_err(|e| match e {
+        engine::Error::Unauthorized(m) => anyhow::anyhow!("unauthorized: {m}: check auth_token (or the GITHUB_TOKEN environment variable)"),
+        other => other.into(),
+    })?;
     let total: u64 = summary.records.values().sum();
     tracing::info!("synced {total} records with {} requests", summary.requests);
     Ok(ExitCode::SUCCESS)

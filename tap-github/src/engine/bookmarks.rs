@@ -25,7 +25,7 @@ pub fn since(bookmark: Option<&str>, start_date: Option<&str>, lookback: Duratio
     }
 }
 
-/// RFC 3339 in UTC with a `Z` and whole seconds, as GitHub writes timestamps.
+/// RFC 3339 in UTC with a `Z` and whole seconds, as REST APIs commonly write timestamps.
 pub fn format_utc(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
     format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())

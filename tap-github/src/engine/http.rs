@@ -186,7 +186,7 @@ impl Client {
         self.note_rate_limit(&head);
         match status {
             401 => Err(Error::Unauthorized(format!(
-                "{url} answered 401 {}: check auth_token (or GITHUB_TOKEN)",
+                "{url} answered 401 {}",
                 message(&body)
             ))),
             403 | 429 => {
@@ -227,7 +227,11 @@ impl Client {
         if remaining >= buffer {
             return;
         }
-        let wait = until_reset(head).unwrap_or(Duration::from_secs(60)).min(self.opts.max_rate_limit_wait);
+        let wait = until_reset(head).unwrap_or(Duration::from_secs(60));
+        if wait > self.opts.max_rate_limit_wait {
+            tracing::warn!("{remaining} of {limit} requests left (buffer {buffer}); the reset is {}s away, beyond max_rate_limit_wait_s: going on until the API refuses", wait.as_secs());
+            return;
+        }
         tracing::warn!("{remaining} of {limit} requests left (buffer {buffer}); pausing {:.1}s until the rate limit resets", wait.as_secs_f64());
         let until = Instant::now() + wait;
         if let Ok(mut p) = self.paused_until.lock() {
