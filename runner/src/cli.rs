@@ -1,0 +1,109 @@
+//! Command-line arguments of `tapline`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Singer ELT: runs a tap into a target from one TOML pipeline, keeps the bookmarks, runs dbt.
+#[derive(Debug, Parser)]
+#[command(name = "tapline", version, about, after_help = EXAMPLES)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run the pipeline: tap → target, store bookmarks, then dbt.
+    #[command(after_help = RUN_EXAMPLES)]
+    Run {
+        /// The pipeline file.
+        #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
+        config: PathBuf,
+        /// Ignore the stored bookmarks; replace them when the load succeeds.
+        #[arg(long)]
+        full_refresh: bool,
+        /// Streams to sync, comma-separated (overrides `select` in the file).
+        #[arg(long, value_delimiter = ',')]
+        select: Option<Vec<String>>,
+        /// Skip dbt.
+        #[arg(long)]
+        no_dbt: bool,
+        /// Summary format on stdout.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
+    },
+    /// Show, set or clear the stored bookmarks.
+    #[command(after_help = STATE_EXAMPLES)]
+    State {
+        /// The pipeline file.
+        #[arg(
+            short = 'c',
+            long = "config",
+            default_value = "tapline.toml",
+            global = true
+        )]
+        config: PathBuf,
+        /// What to do with the state.
+        #[command(subcommand)]
+        action: StateAction,
+    },
+    /// `tapline dbt install` installs the managed dbt; `tapline dbt ARGS…` runs dbt with the
+    /// pipeline's environment.
+    #[command(after_help = DBT_EXAMPLES)]
+    Dbt {
+        /// The pipeline file.
+        #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
+        config: PathBuf,
+        /// `install`, or arguments for dbt.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
+    },
+}
+
+/// `tapline state` actions.
+#[derive(Debug, Subcommand)]
+pub enum StateAction {
+    /// Print the stored state as JSON.
+    Show,
+    /// Store the state in FILE (a Singer state, or Meltano's `{"singer_state": …}`).
+    Set {
+        /// JSON file with the state.
+        file: PathBuf,
+    },
+    /// Forget the stored state: the next run starts from `start_date`.
+    Clear,
+}
+
+/// Summary format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// For people.
+    Text,
+    /// One JSON object, for orchestrators.
+    Json,
+}
+
+const EXAMPLES: &str = "Examples:
+  tapline run                          # tapline.toml in this folder
+  tapline run -c pipelines/github.toml --select commits,issues --no-dbt
+  tapline state show
+  tapline dbt install
+Exit codes: 0 ok, 1 load failed, 2 config error, 3 dbt failed, 130 interrupted.";
+
+const RUN_EXAMPLES: &str = "Examples:
+  tapline run
+  tapline run --full-refresh
+  tapline run --select commits --output json";
+
+const STATE_EXAMPLES: &str = "Examples:
+  tapline state show > backup.json
+  meltano state get dev:tap-github-to-target-sqlite > state.json && tapline state set state.json
+  tapline state clear";
+
+const DBT_EXAMPLES: &str = "Examples:
+  tapline dbt install
+  tapline dbt debug
+  tapline dbt docs generate";

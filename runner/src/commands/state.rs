@@ -1,0 +1,86 @@
+//! `tapline state show|set|clear`.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use serde_json::Value;
+
+use crate::cli::StateAction;
+use crate::plan::Plan;
+use crate::state_store::StateStore;
+
+/// Shows, sets or clears the pipeline's stored state.
+pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
+    let plan = match Plan::load(config) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("tapline: error: {e}");
+            return Ok(ExitCode::from(crate::run::exit::CONFIG));
+        }
+    };
+    let store = StateStore::open(&plan.state_db)?;
+    match action {
+        StateAction::Show => {
+            let mut out = std::io::stdout().lock();
+            match store.state(&plan.name)? {
+                Some(state) => writeln!(out, "{}", serde_json::to_string_pretty(&state)?)?,
+                None => eprintln!("tapline: pipeline `{}` has no state yet", plan.name),
+            }
+        }
+        StateAction::Set { file } => {
+            let _lock = store.lock(&plan.name)?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let value: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", file.display()))?;
+            let value = unwrap_meltano(value);
+            anyhow::ensure!(
+                value.is_object(),
+                "{}: a state must be a JSON object",
+                file.display()
+            );
+            store.set_state(&plan.name, &value)?;
+            eprintln!(
+                "tapline: state of `{}` set from {}",
+                plan.name,
+                file.display()
+            );
+        }
+        StateAction::Clear => {
+            let _lock = store.lock(&plan.name)?;
+            store.clear_state(&plan.name)?;
+            eprintln!("tapline: state of `{}` cleared", plan.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Meltano stores `{"singer_state": STATE}`; take the state out.
+fn unwrap_meltano(value: Value) -> Value {
+    match value {
+        Value::Object(mut map) if map.len() == 1 && map.contains_key("singer_state") => {
+            map.remove("singer_state").unwrap_or(Value::Null)
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn meltano_wrapper_is_removed() {
+        assert_eq!(
+            unwrap_meltano(json!({"singer_state": {"bookmarks": {}}})),
+            json!({"bookmarks": {}})
+        );
+        assert_eq!(
+            unwrap_meltano(json!({"bookmarks": {}})),
+            json!({"bookmarks": {}})
+        );
+    }
+}

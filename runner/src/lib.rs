@@ -1,0 +1,30 @@
+//! `tapline`: runs a Singer tap into a Singer target from one TOML pipeline, keeps the
+//! bookmarks the target makes durable, then runs dbt.
+//!
+//! # Layout
+//! - [`config`] (the pipeline file as serde data) → [`plan`] (resolved, checked); [`expand`]
+//!   does `${VAR}` expansion.
+//! - [`run`]: one run: processes ([`process`]), the forwarder between them ([`forward`]),
+//!   stderr relays ([`relay`]), the state store ([`state_store`]), the report ([`summary`]).
+//! - [`dbt`]: dbt with the pipeline's environment and its managed venv.
+//! - [`commands`]: one module per subcommand; [`cli`]: the arguments.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod dbt;
+pub mod expand;
+pub mod forward;
+pub mod plan;
+pub mod process;
+pub mod relay;
+pub mod run;
+pub mod state_store;
+pub mod summary;
+
+/// The current UTC time as RFC 3339.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

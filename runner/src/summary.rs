@@ -1,0 +1,128 @@
+//! The end-of-run report: records per stream, requests, rows per table in `main` and `main_dbt`,
+//! duration, state saved; as text for people and as one JSON object for orchestrators.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+use serde::Serialize;
+
+use crate::state_store::RunStatus;
+
+/// What a run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// The exit code tapline returns.
+    pub exit_code: u8,
+    /// RECORD messages per stream that went from tap to target.
+    pub records: BTreeMap<String, u64>,
+    /// HTTP requests the tap reported in its metric lines.
+    pub requests: u64,
+    /// Bookmarks the target made durable and tapline stored.
+    pub states_saved: u64,
+    /// Wall time of the whole run.
+    pub seconds: f64,
+    /// dbt commands run, with their outcome.
+    pub dbt: Vec<DbtStep>,
+    /// Rows per table after the run.
+    pub tables: Vec<TableRows>,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+}
+
+/// One dbt command.
+#[derive(Debug, Clone, Serialize)]
+pub struct DbtStep {
+    /// e.g. `run`.
+    pub command: String,
+    /// Whether it exited 0.
+    pub ok: bool,
+    /// How long it took.
+    pub seconds: f64,
+}
+
+/// Row count of one table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableRows {
+    /// `main` or `main_dbt`.
+    pub schema: String,
+    /// Table name.
+    pub table: String,
+    /// Rows.
+    pub rows: i64,
+}
+
+/// Counts the rows of every table of `database` (`main`) and of `<schema_dir>/main_dbt.db`.
+pub fn table_rows(database: &Path, schema_dir: Option<&Path>) -> Vec<TableRows> {
+    let mut out = Vec::new();
+    count_tables(database, "main", &mut out);
+    if let Some(dir) = schema_dir {
+        count_tables(&dir.join("main_dbt.db"), "main_dbt", &mut out);
+    }
+    out
+}
+
+fn count_tables(path: &Path, schema: &str, out: &mut Vec<TableRows>) {
+    if !path.is_file() {
+        return;
+    }
+    let Ok(conn) = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY) else {
+        return;
+    };
+    let names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .unwrap_or_default();
+    for table in names {
+        let sql = format!("SELECT count(*) FROM \"{}\"", table.replace('"', "\"\""));
+        if let Ok(rows) = conn.query_row(&sql, [], |r| r.get(0)) {
+            out.push(TableRows {
+                schema: schema.to_string(),
+                table,
+                rows,
+            });
+        }
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total: u64 = self.records.values().sum();
+        writeln!(
+            f,
+            "pipeline {}: {:?} in {:.2} s",
+            self.pipeline, self.status, self.seconds
+        )?;
+        writeln!(f, "  records: {total} ({} requests)", self.requests)?;
+        for (stream, n) in &self.records {
+            writeln!(f, "    {stream:<24} {n:>10}")?;
+        }
+        writeln!(f, "  state: {} bookmark(s) saved", self.states_saved)?;
+        for step in &self.dbt {
+            writeln!(
+                f,
+                "  dbt {}: {} in {:.2} s",
+                step.command,
+                if step.ok { "ok" } else { "FAILED" },
+                step.seconds
+            )?;
+        }
+        let mut schema = "";
+        for t in &self.tables {
+            if t.schema != schema {
+                schema = &t.schema;
+                writeln!(f, "  tables in {schema}:")?;
+            }
+            writeln!(f, "    {:<24} {:>10} rows", t.table, t.rows)?;
+        }
+        if let Some(error) = &self.error {
+            writeln!(f, "  error: {error}")?;
+        }
+        Ok(())
+    }
+}
