@@ -4,10 +4,20 @@
 //! and inside a run of capitals before its last one when a lower-case letter follows
 //! (`HTTPServer` → `http_server`); ASCII letters are lower-cased; every run of characters other
 //! than ASCII letters, digits and `_` becomes one `_`; a leading digit, or a leading `sqlite_`
-//! (reserved by SQLite), gets a `_` in front. Identifiers are always double-quoted in SQL.
+//! (reserved by SQLite), gets a `_` in front. A leading `+` or `-` before a digit is spelt out
+//! (`+1` → `plus_1`, `-1` → `minus_1`), so GitHub's reaction counts stay apart. Identifiers are
+//! always double-quoted in SQL.
 
 /// Normalises one name to a lower-case snake_case ASCII identifier.
 pub fn normalise(name: &str) -> String {
+    let signed = |sign: char, word: &str| {
+        let rest = name.strip_prefix(sign)?;
+        rest.starts_with(|c: char| c.is_ascii_digit())
+            .then(|| format!("{word}{}", normalise(rest)))
+    };
+    if let Some(spelt) = signed('+', "plus").or_else(|| signed('-', "minus")) {
+        return spelt;
+    }
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 4);
     let mut in_replacement = false;
@@ -63,6 +73,9 @@ mod tests {
             ("日本", "_"),
             ("", "_"),
             ("v2Api", "v2_api"),
+            ("+1", "plus_1"),
+            ("-1", "minus_1"),
+            ("-x", "_x"),
         ];
         for (name, want) in cases {
             assert_eq!(normalise(name), want, "{name}");
