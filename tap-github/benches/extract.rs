@@ -1,1 +1,200 @@
-fn main() {}
+//! Extraction benchmark against fake-github: 4 repositories × (2,000 commits, 800 issues and
+//! pull requests), 20 ms latency per request, streams commits and issues, default config.
+//! Prints wall time, requests (from the fake's stats) and records for a full run, the first
+//! incremental run after it and a steady no-change run; then the same full run of singer-io
+//! `tap-github==4.0.0` (PyPI) as a baseline when Python can be had.
+//!
+//! `cargo bench -p tap-github --bench extract`
+#![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fake_github::{FakeGithub, RepoSize, RunningFake};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tap-github");
+const TOKEN: &str = "bench-token";
+const REPOS: [&str; 4] = ["octo/alpha", "octo/beta", "octo/gamma", "octo/delta"];
+
+struct Row {
+    what: String,
+    wall: Duration,
+    requests: u64,
+    not_modified: u64,
+    records: usize,
+}
+
+fn main() {
+    let mut builder = FakeGithub::builder()
+        .seed(7)
+        .token(TOKEN)
+        .latency(Duration::from_millis(20));
+    for r in REPOS {
+        builder = builder.repo(r, RepoSize::new(2_000, 800));
+    }
+    let fake = RunningFake::start_blocking(builder).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        json!({"api_url": fake.api_url(), "auth_token": TOKEN, "repositories": REPOS}).to_string(),
+    )
+    .unwrap();
+    let discovered = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--discover")
+        .output()
+        .unwrap();
+    let mut catalog: singer::Catalog = serde_json::from_slice(&discovered.stdout).unwrap();
+    catalog.select_only(&["commits", "issues"]);
+    let catalog_path = dir.path().join("catalog.json");
+    std::fs::write(&catalog_path, serde_json::to_string(&catalog).unwrap()).unwrap();
+
+    let mut rows = Vec::new();
+    let mut state: Option<Value> = None;
+    for what in [
+        "tapline full run",
+        "tapline incremental, after the full run",
+        "tapline incremental, no change",
+    ] {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--config")
+            .arg(&config)
+            .arg("--catalog")
+            .arg(&catalog_path);
+        if let Some(s) = &state {
+            let p = dir.path().join("state.json");
+            std::fs::write(&p, s.to_string()).unwrap();
+            cmd.arg("--state").arg(p);
+        }
+        let (row, out) = measure(&fake, what, cmd);
+        state = out
+            .lines()
+            .rev()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .find(|m| m["type"] == "STATE")
+            .map(|m| m["value"].clone());
+        rows.push(row);
+    }
+    match peer(&fake, dir.path()) {
+        Ok(row) => rows.push(row),
+        Err(why) => println!("singer-io tap-github 4.0.0 baseline skipped: {why}"),
+    }
+    println!(
+        "\n4 repos x (2,000 commits, 800 issues+PRs), 20 ms latency, streams commits + issues\n"
+    );
+    println!("| run | wall (s) | requests | 304s | records |");
+    println!("|:--|--:|--:|--:|--:|");
+    for r in &rows {
+        println!(
+            "| {} | {:.2} | {} | {} | {} |",
+            r.what,
+            r.wall.as_secs_f64(),
+            r.requests,
+            r.not_modified,
+            r.records
+        );
+    }
+    if let (Some(ours), Some(peer)) = (
+        rows.first(),
+        rows.iter().find(|r| r.what.starts_with("singer-io")),
+    ) {
+        println!(
+            "\nfull run: {:.1}x faster than singer-io tap-github 4.0.0, {:.1}x faster than the 4.5 s reference",
+            peer.wall.as_secs_f64() / ours.wall.as_secs_f64(),
+            4.5 / ours.wall.as_secs_f64()
+        );
+    }
+}
+
+fn measure(fake: &RunningFake, what: &str, mut cmd: Command) -> (Row, String) {
+    let before = fake.stats();
+    let started = Instant::now();
+    let out = cmd.stderr(Stdio::null()).output().unwrap();
+    let wall = started.elapsed();
+    assert!(out.status.success(), "{what} failed");
+    let after = fake.stats();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let records = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["type"] == "RECORD")
+        .count();
+    let n304 = |s: &fake_github::Stats| s.by_status.get(&304).copied().unwrap_or(0);
+    let row = Row {
+        what: what.to_owned(),
+        wall,
+        requests: after.total - before.total,
+        not_modified: n304(&after) - n304(&before),
+        records,
+    };
+    (row, text)
+}
+
+/// singer-io tap-github 4.0.0 in a cached venv, against the same fake.
+fn peer(fake: &RunningFake, dir: &Path) -> Result<Row, String> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")))
+        .ok_or("no HOME")?;
+    let venv = cache.join("tapline/peers-tap-github-4.0.0");
+    let tap = venv.join("bin/tap-github");
+    if !tap.exists() {
+        let ok = Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv)
+            .status()
+            .map_err(|e| format!("python3: {e}"))?
+            .success();
+        if !ok {
+            return Err("python3 -m venv failed".into());
+        }
+        let ok = Command::new(venv.join("bin/pip"))
+            .args(["install", "-q", "tap-github==4.0.0"])
+            .status()
+            .map_err(|e| format!("pip: {e}"))?
+            .success();
+        if !ok || !tap.exists() {
+            return Err("pip install tap-github==4.0.0 failed".into());
+        }
+    }
+    let config = dir.join("peer-config.json");
+    std::fs::write(&config, json!({"access_token": TOKEN, "repository": REPOS.join(" "), "start_date": "2000-01-01T00:00:00Z", "base_url": fake.api_url()}).to_string()).map_err(|e| e.to_string())?;
+    let out = Command::new(&tap)
+        .arg("--config")
+        .arg(&config)
+        .arg("--discover")
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!(
+            "discovery failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
+    }
+    let mut catalog: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+    for s in catalog["streams"].as_array_mut().ok_or("no streams")? {
+        let wanted = s["tap_stream_id"] == "commits" || s["tap_stream_id"] == "issues";
+        for m in s["metadata"].as_array_mut().into_iter().flatten() {
+            if m["breadcrumb"].as_array().is_some_and(Vec::is_empty) {
+                m["metadata"]["selected"] = Value::Bool(wanted);
+            }
+        }
+    }
+    let properties = dir.join("peer-catalog.json");
+    std::fs::write(&properties, catalog.to_string()).map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(&tap);
+    cmd.arg("--config")
+        .arg(&config)
+        .arg("--properties")
+        .arg(&properties);
+    let (row, _) = measure(fake, "singer-io tap-github 4.0.0 full run", cmd);
+    Ok(row)
+}

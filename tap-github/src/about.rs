@@ -22,14 +22,24 @@ pub fn about_json() -> Value {
 /// The `--about` document as Markdown.
 pub fn about_markdown() -> String {
     let schema = Config::json_schema();
-    let mut out = format!("# tap-github\n\n{}\n\nVersion: {}\n\n## Capabilities\n\n", env!("CARGO_PKG_DESCRIPTION"), env!("CARGO_PKG_VERSION"));
+    let mut out = format!(
+        "# tap-github\n\n{}\n\nVersion: {}\n\n## Capabilities\n\n",
+        env!("CARGO_PKG_DESCRIPTION"),
+        env!("CARGO_PKG_VERSION")
+    );
     for c in CAPABILITIES {
         out.push_str(&format!("* `{c}`\n"));
     }
-    out.push_str("\n## Settings\n\n| Setting | Required | Default | Description |\n|:--|:--:|:--:|:--|\n");
+    out.push_str(
+        "\n## Settings\n\n| Setting | Required | Default | Description |\n|:--|:--:|:--:|:--|\n",
+    );
     for (name, prop) in schema["properties"].as_object().into_iter().flatten() {
         let default = prop.get("default").map_or(String::new(), Value::to_string);
-        let description = prop.get("description").and_then(Value::as_str).unwrap_or("").replace('\n', " ");
+        let description = prop
+            .get("description")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .replace('\n', " ");
         out.push_str(&format!("| {name} | False | {default} | {description} |\n"));
     }
     out

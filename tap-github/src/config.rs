@@ -105,7 +105,8 @@ impl Config {
     /// Reads and checks a config file; errors name the file and the key at fault.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         use anyhow::Context as _;
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config {}", path.display()))?;
         Self::parse(&text).with_context(|| format!("config {}", path.display()))
     }
 
@@ -115,22 +116,45 @@ impl Config {
         let mut config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner().to_string();
-            if path == "." { anyhow::anyhow!("{inner}") } else { anyhow::anyhow!("`{path}`: {inner}") }
+            if path == "." {
+                anyhow::anyhow!("{inner}")
+            } else {
+                anyhow::anyhow!("`{path}`: {inner}")
+            }
         })?;
-        anyhow::ensure!(!config.repositories.is_empty() || !config.organizations.is_empty(), "set `repositories` or `organizations` (at least one)");
+        anyhow::ensure!(
+            !config.repositories.is_empty() || !config.organizations.is_empty(),
+            "set `repositories` or `organizations` (at least one)"
+        );
         for r in &config.repositories {
-            let ok = r.split_once('/').is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
+            let ok = r
+                .split_once('/')
+                .is_some_and(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'));
             anyhow::ensure!(ok, "`repositories`: `{r}` is not `owner/name`");
         }
         for o in &config.organizations {
-            anyhow::ensure!(!o.is_empty() && !o.contains('/'), "`organizations`: `{o}` is not an organization login");
+            anyhow::ensure!(
+                !o.is_empty() && !o.contains('/'),
+                "`organizations`: `{o}` is not an organization login"
+            );
         }
         if let Some(d) = &config.start_date {
-            config.start_date = Some(normalise_date(d).map_err(|e| anyhow::anyhow!("`start_date`: {e}"))?);
+            config.start_date =
+                Some(normalise_date(d).map_err(|e| anyhow::anyhow!("`start_date`: {e}"))?);
         }
-        anyhow::ensure!((1..=64).contains(&config.max_concurrency), "`max_concurrency`: must be between 1 and 64");
-        anyhow::ensure!(config.request_timeout_s >= 1, "`request_timeout_s`: must be at least 1");
-        anyhow::ensure!(config.api_url.starts_with("http://") || config.api_url.starts_with("https://"), "`api_url`: `{}` is not an http(s) URL", config.api_url);
+        anyhow::ensure!(
+            (1..=64).contains(&config.max_concurrency),
+            "`max_concurrency`: must be between 1 and 64"
+        );
+        anyhow::ensure!(
+            config.request_timeout_s >= 1,
+            "`request_timeout_s`: must be at least 1"
+        );
+        anyhow::ensure!(
+            config.api_url.starts_with("http://") || config.api_url.starts_with("https://"),
+            "`api_url`: `{}` is not an http(s) URL",
+            config.api_url
+        );
         config.api_url = config.api_url.trim_end_matches('/').to_owned();
         Ok(config)
     }
@@ -142,11 +166,18 @@ impl Config {
 
     /// The token: `auth_token`, else env `GITHUB_TOKEN`; empty means none.
     pub fn token(&self) -> Option<String> {
-        self.auth_token.clone().or_else(|| std::env::var("GITHUB_TOKEN").ok()).filter(|t| !t.is_empty())
+        self.auth_token
+            .clone()
+            .or_else(|| std::env::var("GITHUB_TOKEN").ok())
+            .filter(|t| !t.is_empty())
     }
 
     /// HTTP options for the engine, with the definitions' shared headers.
-    pub fn http_options(&self, auth_scheme: &str, headers: &BTreeMap<String, String>) -> HttpOptions {
+    pub fn http_options(
+        &self,
+        auth_scheme: &str,
+        headers: &BTreeMap<String, String>,
+    ) -> HttpOptions {
         HttpOptions {
             base_url: self.api_url.clone(),
             user_agent: self.user_agent.clone(),
@@ -163,7 +194,10 @@ impl Config {
 
     /// The list settings the partition sources read.
     pub fn settings(&self) -> BTreeMap<String, Vec<String>> {
-        BTreeMap::from([("repositories".to_owned(), self.repositories.clone()), ("organizations".to_owned(), self.organizations.clone())])
+        BTreeMap::from([
+            ("repositories".to_owned(), self.repositories.clone()),
+            ("organizations".to_owned(), self.organizations.clone()),
+        ])
     }
 }
 
@@ -191,20 +225,29 @@ mod tests {
 
     #[test]
     fn errors_name_the_key() {
-        let e = Config::parse(r#"{"repositories": ["a/b"], "repos": []}"#).expect_err("unknown").to_string();
+        let e = Config::parse(r#"{"repositories": ["a/b"], "repos": []}"#)
+            .expect_err("unknown")
+            .to_string();
         assert!(e.contains("unknown field `repos`"), "{e}");
-        let e = Config::parse(r#"{"repositories": ["a/b"], "max_concurrency": "x"}"#).expect_err("bad").to_string();
+        let e = Config::parse(r#"{"repositories": ["a/b"], "max_concurrency": "x"}"#)
+            .expect_err("bad")
+            .to_string();
         assert!(e.starts_with("`max_concurrency`"), "{e}");
-        let e = Config::parse(r#"{"repositories": ["nope"]}"#).expect_err("bad").to_string();
+        let e = Config::parse(r#"{"repositories": ["nope"]}"#)
+            .expect_err("bad")
+            .to_string();
         assert!(e.contains("`repositories`") && e.contains("nope"), "{e}");
-        let e = Config::parse(r#"{"repositories": ["a/b"], "start_date": "yesterday"}"#).expect_err("bad").to_string();
+        let e = Config::parse(r#"{"repositories": ["a/b"], "start_date": "yesterday"}"#)
+            .expect_err("bad")
+            .to_string();
         assert!(e.starts_with("`start_date`"), "{e}");
         assert!(Config::parse("{}").is_err());
     }
 
     #[test]
     fn token_is_masked_in_debug() {
-        let c = Config::parse(r#"{"repositories": ["a/b"], "auth_token": "s3cret"}"#).expect("valid");
+        let c =
+            Config::parse(r#"{"repositories": ["a/b"], "auth_token": "s3cret"}"#).expect("valid");
         assert!(!format!("{c:?}").contains("s3cret"));
     }
 }

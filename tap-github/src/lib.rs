@@ -31,7 +31,8 @@ pub use embedded::SCHEMAS;
 
 /// The engine loaded with GitHub's definitions and schemas.
 pub fn engine() -> Result<engine::Engine, engine::Error> {
-    let defs = engine::Definitions::parse(STREAMS_TOML).map_err(|e| engine::Error::Setup(format!("streams.toml: {e}")))?;
+    let defs = engine::Definitions::parse(STREAMS_TOML)
+        .map_err(|e| engine::Error::Setup(format!("streams.toml: {e}")))?;
     engine::Engine::new(defs, SCHEMAS)
 }
 
@@ -58,16 +59,26 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
     }
     let catalog = match &args.catalog {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read catalog {}", path.display()))?;
-            Some(serde_json::from_str::<singer::Catalog>(&text).with_context(|| format!("catalog {}", path.display()))?)
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read catalog {}", path.display()))?;
+            Some(
+                serde_json::from_str::<singer::Catalog>(&text)
+                    .with_context(|| format!("catalog {}", path.display()))?,
+            )
         }
         None => None,
     };
     let state = match &args.state {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read state {}", path.display()))?;
-            let value: serde_json::Value = if text.trim().is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).with_context(|| format!("state {}", path.display()))? };
-            singer::State::from_value(value).with_context(|| format!("state {}: not an object", path.display()))?
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read state {}", path.display()))?;
+            let value: serde_json::Value = if text.trim().is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::from_str(&text).with_context(|| format!("state {}", path.display()))?
+            };
+            singer::State::from_value(value)
+                .with_context(|| format!("state {}: not an object", path.display()))?
         }
         None => singer::State::default(),
     };
@@ -80,11 +91,18 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         catalog,
         state,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let summary = runtime.block_on(engine.sync(opts, std::io::stdout())).map_err(|e| match e {
-        engine::Error::Unauthorized(m) => anyhow::anyhow!("unauthorized: {m}: check auth_token (or the GITHUB_TOKEN environment variable)"),
-        other => other.into(),
-    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let summary = runtime
+        .block_on(engine.sync(opts, std::io::stdout()))
+        .map_err(|e| match e {
+            engine::Error::Unauthorized(m) => anyhow::anyhow!(
+                "unauthorized: {m}: check auth_token (or the GITHUB_TOKEN environment variable)"
+            ),
+            other => other.into(),
+        })?;
     let total: u64 = summary.records.values().sum();
     tracing::info!("synced {total} records with {} requests", summary.requests);
     Ok(ExitCode::SUCCESS)
@@ -96,6 +114,10 @@ mod tests {
     fn embedded_definitions_and_schemas_load() {
         let engine = super::engine().expect("streams.toml and schemas agree");
         assert!(engine.defs.streams.len() >= 8);
-        assert_eq!(super::SCHEMAS.len(), engine.defs.streams.len(), "one schema per stream, no strays");
+        assert_eq!(
+            super::SCHEMAS.len(),
+            engine.defs.streams.len(),
+            "one schema per stream, no strays"
+        );
     }
 }

@@ -11,7 +11,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
         .with_target(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TAPLINE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TAPLINE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
         .init();
     match tap_github::run(args) {
         Ok(code) => code,

@@ -11,7 +11,11 @@ use super::definition::{Replication, StreamDef};
 
 /// The catalog entry of one stream.
 pub fn entry(def: &StreamDef, schema: &Value) -> CatalogEntry {
-    let top_level_key = def.replication_key().map(|k| k.trim_start_matches('/')).filter(|k| !k.contains('/')).map(str::to_owned);
+    let top_level_key = def
+        .replication_key()
+        .map(|k| k.trim_start_matches('/'))
+        .filter(|k| !k.contains('/'))
+        .map(str::to_owned);
     let method = match def.replication {
         Replication::FullTable => ReplicationMethod::FullTable,
         _ => ReplicationMethod::Incremental,
@@ -28,12 +32,22 @@ pub fn entry(def: &StreamDef, schema: &Value) -> CatalogEntry {
             ..Metadata::default()
         },
     }];
-    for name in schema.get("properties").and_then(Value::as_object).into_iter().flatten().map(|(k, _)| k) {
+    for name in schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
         let automatic = def.primary_key.contains(name) || top_level_key.as_ref() == Some(name);
         metadata.push(MetadataEntry {
             breadcrumb: vec!["properties".into(), name.clone()],
             metadata: Metadata {
-                inclusion: Some(if automatic { Inclusion::Automatic } else { Inclusion::Available }),
+                inclusion: Some(if automatic {
+                    Inclusion::Automatic
+                } else {
+                    Inclusion::Available
+                }),
                 selected_by_default: Some(true),
                 ..Metadata::default()
             },
@@ -52,19 +66,45 @@ pub fn entry(def: &StreamDef, schema: &Value) -> CatalogEntry {
 
 /// What the catalog selects: stream names → top-level fields to drop. Without a catalog, every
 /// stream with every field. Streams the catalog names but the definitions lack are reported.
-pub fn selection(catalog: Option<&Catalog>, defs: &[StreamDef]) -> (BTreeMap<String, BTreeSet<String>>, Vec<String>) {
+pub fn selection(
+    catalog: Option<&Catalog>,
+    defs: &[StreamDef],
+) -> (BTreeMap<String, BTreeSet<String>>, Vec<String>) {
     let Some(catalog) = catalog else {
-        return (defs.iter().map(|d| (d.name.clone(), BTreeSet::new())).collect(), vec![]);
+        return (
+            defs.iter()
+                .map(|d| (d.name.clone(), BTreeSet::new()))
+                .collect(),
+            vec![],
+        );
     };
-    let unknown = catalog.streams.iter().filter(|e| !defs.iter().any(|d| d.name == e.tap_stream_id || d.name == e.stream)).map(|e| e.tap_stream_id.clone()).collect();
+    let unknown = catalog
+        .streams
+        .iter()
+        .filter(|e| {
+            !defs
+                .iter()
+                .any(|d| d.name == e.tap_stream_id || d.name == e.stream)
+        })
+        .map(|e| e.tap_stream_id.clone())
+        .collect();
     let selected = defs
         .iter()
         .filter_map(|d| {
             let e = catalog.stream(&d.name).filter(|e| e.is_selected())?;
-            let drop = e.metadata.iter().filter_map(|m| match m.breadcrumb.as_slice() {
-                [p, name] if p == "properties" && !e.is_property_selected(name) && !d.primary_key.contains(name) => Some(name.clone()),
-                _ => None,
-            });
+            let drop = e
+                .metadata
+                .iter()
+                .filter_map(|m| match m.breadcrumb.as_slice() {
+                    [p, name]
+                        if p == "properties"
+                            && !e.is_property_selected(name)
+                            && !d.primary_key.contains(name) =>
+                    {
+                        Some(name.clone())
+                    }
+                    _ => None,
+                });
             Some((d.name.clone(), drop.collect()))
         })
         .collect();

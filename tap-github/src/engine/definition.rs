@@ -217,20 +217,35 @@ impl Definitions {
             }
             for code in s.on_status.keys().chain(self.on_status.keys()) {
                 if code.parse::<u16>().is_err() {
-                    return Err(format!("stream `{}`: `{code}` is not a status code", s.name));
+                    return Err(format!(
+                        "stream `{}`: `{code}` is not a status code",
+                        s.name
+                    ));
                 }
             }
-            let pointers = s.add_fields.iter().chain(&self.add_fields).filter_map(|f| match &f.from {
-                FieldSource::Pointer(p) => Some(p.as_str()),
-                FieldSource::Context(_) => None,
-            });
+            let pointers =
+                s.add_fields
+                    .iter()
+                    .chain(&self.add_fields)
+                    .filter_map(|f| match &f.from {
+                        FieldSource::Pointer(p) => Some(p.as_str()),
+                        FieldSource::Context(_) => None,
+                    });
             let key = match &s.replication {
-                Replication::SinceParam { key, .. } | Replication::EarlyStop { key } => Some(key.as_str()),
+                Replication::SinceParam { key, .. } | Replication::EarlyStop { key } => {
+                    Some(key.as_str())
+                }
                 Replication::FullTable => None,
             };
-            for p in pointers.chain(key).chain((!s.records.is_empty()).then_some(s.records.as_str())) {
+            for p in pointers
+                .chain(key)
+                .chain((!s.records.is_empty()).then_some(s.records.as_str()))
+            {
                 if !p.starts_with('/') {
-                    return Err(format!("stream `{}`: `{p}` is not a JSON pointer (starts with /)", s.name));
+                    return Err(format!(
+                        "stream `{}`: `{p}` is not a JSON pointer (starts with /)",
+                        s.name
+                    ));
                 }
             }
         }
@@ -240,7 +255,11 @@ impl Definitions {
     /// The action for `status` in `stream`, if one is defined.
     pub fn action(&self, stream: &StreamDef, status: u16) -> Option<StatusAction> {
         let code = status.to_string();
-        stream.on_status.get(&code).or_else(|| self.on_status.get(&code)).copied()
+        stream
+            .on_status
+            .get(&code)
+            .or_else(|| self.on_status.get(&code))
+            .copied()
     }
 }
 
@@ -256,7 +275,8 @@ impl StreamDef {
     /// The replication key as a bookmark name: the pointer without its leading `/`, with `.`
     /// between levels (`/commit/committer/date` → `commit.committer.date`).
     pub fn bookmark_name(&self) -> Option<String> {
-        self.replication_key().map(|k| k.trim_start_matches('/').replace('/', "."))
+        self.replication_key()
+            .map(|k| k.trim_start_matches('/').replace('/', "."))
     }
 }
 
@@ -282,18 +302,24 @@ mod tests {
     fn parses_a_minimal_file() {
         let d = Definitions::parse(MINIMAL).expect("valid");
         assert_eq!(d.streams[0].paginator, Paginator::LinkHeader);
-        assert_eq!(d.action(&d.streams[0], 404), Some(StatusAction::SkipPartition));
+        assert_eq!(
+            d.action(&d.streams[0], 404),
+            Some(StatusAction::SkipPartition)
+        );
         assert_eq!(d.action(&d.streams[0], 418), None);
         assert_eq!(d.streams[0].bookmark_name().as_deref(), Some("updated"));
     }
 
     #[test]
     fn unknown_keys_and_bad_values_are_errors() {
-        let e = Definitions::parse(&MINIMAL.replace("primary_key", "primary_keys")).expect_err("unknown");
+        let e = Definitions::parse(&MINIMAL.replace("primary_key", "primary_keys"))
+            .expect_err("unknown");
         assert!(e.contains("primary_keys"), "{e}");
-        let e = Definitions::parse(&MINIMAL.replace("skip_partition", "ignore")).expect_err("bad action");
+        let e = Definitions::parse(&MINIMAL.replace("skip_partition", "ignore"))
+            .expect_err("bad action");
         assert!(e.contains("ignore"), "{e}");
-        let e = Definitions::parse(&MINIMAL.replace("\"/updated\"", "\"updated\"")).expect_err("pointer");
+        let e = Definitions::parse(&MINIMAL.replace("\"/updated\"", "\"updated\""))
+            .expect_err("pointer");
         assert!(e.contains("JSON pointer"), "{e}");
     }
 }

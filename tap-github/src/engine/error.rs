@@ -47,7 +47,9 @@ pub enum Error {
         url: String,
     },
     /// A sorted stream's replication key went backwards.
-    #[error("stream `{stream}`: records are not sorted on the replication key ({later} after {earlier})")]
+    #[error(
+        "stream `{stream}`: records are not sorted on the replication key ({later} after {earlier})"
+    )]
     Unsorted {
         /// Stream name.
         stream: String,

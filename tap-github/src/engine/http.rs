@@ -100,7 +100,12 @@ impl Client {
             .redirect(reqwest::redirect::Policy::limited(10))
             .build()
             .map_err(|e| Error::Setup(format!("HTTP client: {e}")))?;
-        Ok(Client { http, opts, paused_until: Mutex::new(None), metrics: Metrics::default() })
+        Ok(Client {
+            http,
+            opts,
+            paused_until: Mutex::new(None),
+            metrics: Metrics::default(),
+        })
     }
 
     /// The absolute URL of a path relative to the API base.
@@ -123,7 +128,9 @@ impl Client {
         loop {
             self.wait_for_pause().await;
             let started = Instant::now();
-            let attempt = self.attempt(url, headers, if_none_match, &mut limited).await;
+            let attempt = self
+                .attempt(url, headers, if_none_match, &mut limited)
+                .await;
             let status = match &attempt {
                 Ok(Attempt::Done(r)) => Some(r.status),
                 _ => None,
@@ -134,15 +141,24 @@ impl Client {
                 Attempt::Transient(why) => {
                     transient += 1;
                     if transient > self.opts.max_retries {
-                        return Err(Error::Http(format!("{url}: {why} (gave up after {} retries)", self.opts.max_retries)));
+                        return Err(Error::Http(format!(
+                            "{url}: {why} (gave up after {} retries)",
+                            self.opts.max_retries
+                        )));
                     }
                     let wait = backoff(self.opts.backoff_base, transient);
-                    tracing::warn!("{why} on {url}; retry {transient}/{} in {:.2}s", self.opts.max_retries, wait.as_secs_f64());
+                    tracing::warn!(
+                        "{why} on {url}; retry {transient}/{} in {:.2}s",
+                        self.opts.max_retries,
+                        wait.as_secs_f64()
+                    );
                     tokio::time::sleep(wait).await;
                 }
                 Attempt::Limited(wait, why) => {
                     if limited > self.opts.max_retries + 5 {
-                        return Err(Error::Http(format!("{url}: {why}; still limited after {limited} waits")));
+                        return Err(Error::Http(format!(
+                            "{url}: {why}; still limited after {limited} waits"
+                        )));
                     }
                     if wait > self.opts.max_rate_limit_wait {
                         return Err(Error::RateLimited(format!(
@@ -170,7 +186,10 @@ impl Client {
             req = req.header(header_name(k)?, header_value(k, v)?);
         }
         if let Some(etag) = if_none_match {
-            req = req.header(reqwest::header::IF_NONE_MATCH, header_value("If-None-Match", etag)?);
+            req = req.header(
+                reqwest::header::IF_NONE_MATCH,
+                header_value("If-None-Match", etag)?,
+            );
         }
         let resp = match req.send().await {
             Ok(r) => r,
@@ -181,7 +200,12 @@ impl Client {
         // Read the whole body before judging: a truncated body is a transient failure.
         let body = match resp.bytes().await {
             Ok(b) => b.to_vec(),
-            Err(e) => return Ok(Attempt::Transient(format!("truncated body ({})", transport_error(&e)))),
+            Err(e) => {
+                return Ok(Attempt::Transient(format!(
+                    "truncated body ({})",
+                    transport_error(&e)
+                )));
+            }
         };
         self.note_rate_limit(&head);
         match status {
@@ -193,46 +217,75 @@ impl Client {
                 let remaining = header_u64(&head, "x-ratelimit-remaining");
                 if let Some(secs) = header_u64(&head, "retry-after") {
                     *limited += 1;
-                    return Ok(Attempt::Limited(Duration::from_secs(secs), format!("{status} with retry-after {secs}s")));
+                    return Ok(Attempt::Limited(
+                        Duration::from_secs(secs),
+                        format!("{status} with retry-after {secs}s"),
+                    ));
                 }
                 if remaining == Some(0) {
                     *limited += 1;
                     let wait = until_reset(&head).unwrap_or(Duration::from_secs(60));
-                    return Ok(Attempt::Limited(wait, format!("{status}: rate limit exhausted")));
+                    return Ok(Attempt::Limited(
+                        wait,
+                        format!("{status}: rate limit exhausted"),
+                    ));
                 }
                 let text = message(&body).to_ascii_lowercase();
                 if status == 429 || text.contains("rate limit") {
                     *limited += 1;
                     let wait = Duration::from_secs(60).saturating_mul(1 << (*limited - 1).min(4));
-                    return Ok(Attempt::Limited(wait, format!("{status}: secondary rate limit without retry-after")));
+                    return Ok(Attempt::Limited(
+                        wait,
+                        format!("{status}: secondary rate limit without retry-after"),
+                    ));
                 }
-                Ok(Attempt::Done(Response { status, body, next: None, etag: None }))
+                Ok(Attempt::Done(Response {
+                    status,
+                    body,
+                    next: None,
+                    etag: None,
+                }))
             }
             500..=599 => Ok(Attempt::Transient(format!("{status} {}", message(&body)))),
             _ => Ok(Attempt::Done(Response {
                 status,
                 body,
                 next: next_link(&head),
-                etag: head.get(reqwest::header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned),
+                etag: head
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
             })),
         }
     }
 
     /// Pauses every request until the window resets when fewer than the buffer remain.
     fn note_rate_limit(&self, head: &HeaderMap) {
-        let (Some(remaining), Some(limit)) = (header_u64(head, "x-ratelimit-remaining"), header_u64(head, "x-ratelimit-limit")) else {
+        let (Some(remaining), Some(limit)) = (
+            header_u64(head, "x-ratelimit-remaining"),
+            header_u64(head, "x-ratelimit-limit"),
+        ) else {
             return;
         };
-        let buffer = self.opts.rate_limit_buffer.unwrap_or_else(|| limit.div_ceil(20));
+        let buffer = self
+            .opts
+            .rate_limit_buffer
+            .unwrap_or_else(|| limit.div_ceil(20));
         if remaining >= buffer {
             return;
         }
         let wait = until_reset(head).unwrap_or(Duration::from_secs(60));
         if wait > self.opts.max_rate_limit_wait {
-            tracing::warn!("{remaining} of {limit} requests left (buffer {buffer}); the reset is {}s away, beyond max_rate_limit_wait_s: going on until the API refuses", wait.as_secs());
+            tracing::warn!(
+                "{remaining} of {limit} requests left (buffer {buffer}); the reset is {}s away, beyond max_rate_limit_wait_s: going on until the API refuses",
+                wait.as_secs()
+            );
             return;
         }
-        tracing::warn!("{remaining} of {limit} requests left (buffer {buffer}); pausing {:.1}s until the rate limit resets", wait.as_secs_f64());
+        tracing::warn!(
+            "{remaining} of {limit} requests left (buffer {buffer}); pausing {:.1}s until the rate limit resets",
+            wait.as_secs_f64()
+        );
         let until = Instant::now() + wait;
         if let Ok(mut p) = self.paused_until.lock() {
             *p = Some(p.map_or(until, |old| old.max(until)));
@@ -248,7 +301,8 @@ impl Client {
 }
 
 fn header_name(k: &str) -> Result<HeaderName, Error> {
-    HeaderName::from_bytes(k.as_bytes()).map_err(|_| Error::Setup(format!("invalid header name `{k}`")))
+    HeaderName::from_bytes(k.as_bytes())
+        .map_err(|_| Error::Setup(format!("invalid header name `{k}`")))
 }
 
 fn header_value(k: &str, v: &str) -> Result<HeaderValue, Error> {
@@ -304,17 +358,28 @@ pub fn with_query(url: &str, params: &BTreeMap<String, String>) -> Result<String
 
 /// `rel="next"` of a `Link` header.
 pub fn next_link(head: &HeaderMap) -> Option<String> {
-    head.get_all(reqwest::header::LINK).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).find_map(|part| {
-        let mut pieces = part.split(';');
-        let url = pieces.next()?.trim().strip_prefix('<')?.strip_suffix('>')?;
-        pieces.any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next")).then(|| url.to_owned())
-    })
+    head.get_all(reqwest::header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|part| {
+            let mut pieces = part.split(';');
+            let url = pieces.next()?.trim().strip_prefix('<')?.strip_suffix('>')?;
+            pieces
+                .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"))
+                .then(|| url.to_owned())
+        })
 }
 
 /// Exponential backoff with full jitter in [d/2, d): `base · 2^(attempt−1)`, at most 30 s.
 fn backoff(base: Duration, attempt: u32) -> Duration {
-    let d = base.saturating_mul(1 << (attempt - 1).min(10)).min(Duration::from_secs(30));
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|t| t.subsec_nanos()).unwrap_or(0);
+    let d = base
+        .saturating_mul(1 << (attempt - 1).min(10))
+        .min(Duration::from_secs(30));
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|t| t.subsec_nanos())
+        .unwrap_or(0);
     let frac = f64::from(nanos % 1000) / 1000.0;
     d.mul_f64(0.5 + frac / 2.0)
 }
@@ -337,7 +402,10 @@ mod tests {
     #[test]
     fn backoff_grows_and_is_capped() {
         let b = Duration::from_millis(100);
-        assert!(backoff(b, 1) >= Duration::from_millis(50) && backoff(b, 1) < Duration::from_millis(100));
+        assert!(
+            backoff(b, 1) >= Duration::from_millis(50)
+                && backoff(b, 1) < Duration::from_millis(100)
+        );
         assert!(backoff(b, 4) >= Duration::from_millis(400));
         assert!(backoff(b, 30) <= Duration::from_secs(30));
     }

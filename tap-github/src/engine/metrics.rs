@@ -20,18 +20,23 @@ impl Metrics {
             *c.entry(endpoint.to_owned()).or_default() += 1;
         }
         let ok = status.is_some_and(|s| s < 400);
-        let mut tags = json!({"endpoint": endpoint, "status": if ok { "succeeded" } else { "failed" }});
+        let mut tags =
+            json!({"endpoint": endpoint, "status": if ok { "succeeded" } else { "failed" }});
         if let Some(s) = status {
             tags["http_status_code"] = json!(s);
         }
-        emit(&json!({"type": "timer", "metric": "http_request_duration", "value": took.as_secs_f64(), "tags": tags}));
+        emit(
+            &json!({"type": "timer", "metric": "http_request_duration", "value": took.as_secs_f64(), "tags": tags}),
+        );
     }
 
     /// Prints the `http_request_count` counter of each endpoint.
     pub fn print_counts(&self) {
         let counts = self.counts.lock().map(|c| c.clone()).unwrap_or_default();
         for (endpoint, n) in counts {
-            emit(&json!({"type": "counter", "metric": "http_request_count", "value": n, "tags": {"endpoint": endpoint}}));
+            emit(
+                &json!({"type": "counter", "metric": "http_request_count", "value": n, "tags": {"endpoint": endpoint}}),
+            );
         }
     }
 
@@ -43,7 +48,9 @@ impl Metrics {
 
 /// Prints a `record_count` counter.
 pub fn record_count(stream: &str, context: &serde_json::Map<String, serde_json::Value>, n: u64) {
-    emit(&json!({"type": "counter", "metric": "record_count", "value": n, "tags": {"stream": stream, "context": context}}));
+    emit(
+        &json!({"type": "counter", "metric": "record_count", "value": n, "tags": {"stream": stream, "context": context}}),
+    );
 }
 
 fn emit(value: &serde_json::Value) {

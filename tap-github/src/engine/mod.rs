@@ -29,7 +29,7 @@ use serde_json::Value;
 pub use definition::Definitions;
 pub use error::Error;
 pub use http::HttpOptions;
-pub use sync::{SyncOptions, Summary};
+pub use sync::{Summary, SyncOptions};
 
 /// Definitions with their schemas, checked against each other.
 #[derive(Debug, Clone)]
@@ -45,31 +45,56 @@ impl Engine {
     pub fn new(defs: Definitions, schemas: &[(&str, &str)]) -> Result<Self, Error> {
         let mut parsed = BTreeMap::new();
         for (name, text) in schemas {
-            let v: Value = serde_json::from_str(text).map_err(|e| Error::Setup(format!("schema `{name}`: {e}")))?;
+            let v: Value = serde_json::from_str(text)
+                .map_err(|e| Error::Setup(format!("schema `{name}`: {e}")))?;
             parsed.insert((*name).to_owned(), v);
         }
         for def in &defs.streams {
-            let schema = parsed.get(&def.name).ok_or_else(|| Error::Setup(format!("stream `{}` has no schema", def.name)))?;
-            let props = schema.get("properties").and_then(Value::as_object).ok_or_else(|| Error::Setup(format!("schema `{}` has no properties", def.name)))?;
-            let added = defs.add_fields.iter().chain(&def.add_fields).map(|f| &f.name);
+            let schema = parsed
+                .get(&def.name)
+                .ok_or_else(|| Error::Setup(format!("stream `{}` has no schema", def.name)))?;
+            let props = schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .ok_or_else(|| Error::Setup(format!("schema `{}` has no properties", def.name)))?;
+            let added = defs
+                .add_fields
+                .iter()
+                .chain(&def.add_fields)
+                .map(|f| &f.name);
             for name in def.primary_key.iter().chain(added) {
                 if !props.contains_key(name) {
-                    return Err(Error::Setup(format!("schema `{}` does not declare `{name}`", def.name)));
+                    return Err(Error::Setup(format!(
+                        "schema `{}` does not declare `{name}`",
+                        def.name
+                    )));
                 }
             }
         }
-        Ok(Engine { defs, schemas: parsed })
+        Ok(Engine {
+            defs,
+            schemas: parsed,
+        })
     }
 
     /// The catalog `--discover` prints.
     pub fn discover(&self) -> singer::Catalog {
         singer::Catalog {
-            streams: self.defs.streams.iter().map(|d| catalog::entry(d, &self.schemas[&d.name])).collect(),
+            streams: self
+                .defs
+                .streams
+                .iter()
+                .map(|d| catalog::entry(d, &self.schemas[&d.name]))
+                .collect(),
         }
     }
 
     /// Syncs the selected streams into `out`.
-    pub async fn sync<W: std::io::Write + Send + 'static>(&self, opts: SyncOptions, out: W) -> Result<Summary, Error> {
+    pub async fn sync<W: std::io::Write + Send + 'static>(
+        &self,
+        opts: SyncOptions,
+        out: W,
+    ) -> Result<Summary, Error> {
         sync::run(&self.defs, &self.schemas, opts, out).await
     }
 }

@@ -16,7 +16,10 @@ pub struct PageCursor {
 impl PageCursor {
     /// Starts at `first_url`.
     pub fn new(kind: Paginator, first_url: &str) -> Self {
-        PageCursor { kind, seen: HashSet::from([first_url.to_owned()]) }
+        PageCursor {
+            kind,
+            seen: HashSet::from([first_url.to_owned()]),
+        }
     }
 
     /// The next URL after `resp`, or `None` at the end. A URL seen before is an error.
@@ -26,7 +29,10 @@ impl PageCursor {
             Paginator::LinkHeader => resp.next.clone(),
         };
         match next {
-            Some(url) if !self.seen.insert(url.clone()) => Err(Error::PaginationLoop { stream: stream.to_owned(), url }),
+            Some(url) if !self.seen.insert(url.clone()) => Err(Error::PaginationLoop {
+                stream: stream.to_owned(),
+                url,
+            }),
             other => Ok(other),
         }
     }
@@ -37,20 +43,36 @@ mod tests {
     use super::*;
 
     fn resp(next: Option<&str>) -> Response {
-        Response { status: 200, body: vec![], next: next.map(str::to_owned), etag: None }
+        Response {
+            status: 200,
+            body: vec![],
+            next: next.map(str::to_owned),
+            etag: None,
+        }
     }
 
     #[test]
     fn follows_then_detects_a_loop() {
         let mut c = PageCursor::new(Paginator::LinkHeader, "http://x/a");
-        assert_eq!(c.advance("s", &resp(Some("http://x/b"))).expect("fresh").as_deref(), Some("http://x/b"));
-        assert!(matches!(c.advance("s", &resp(Some("http://x/a"))), Err(Error::PaginationLoop { .. })));
+        assert_eq!(
+            c.advance("s", &resp(Some("http://x/b")))
+                .expect("fresh")
+                .as_deref(),
+            Some("http://x/b")
+        );
+        assert!(matches!(
+            c.advance("s", &resp(Some("http://x/a"))),
+            Err(Error::PaginationLoop { .. })
+        ));
         assert_eq!(c.advance("s", &resp(None)).expect("end"), None);
     }
 
     #[test]
     fn none_stops_after_one_page() {
         let mut c = PageCursor::new(Paginator::None, "http://x/a");
-        assert_eq!(c.advance("s", &resp(Some("http://x/b"))).expect("end"), None);
+        assert_eq!(
+            c.advance("s", &resp(Some("http://x/b"))).expect("end"),
+            None
+        );
     }
 }

@@ -5,14 +5,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::definition::Paginator;
 use super::definition::{PartitionSource, PartitionsDef};
 use super::error::Error;
 use super::http::Client;
 use super::paginator::PageCursor;
-use super::definition::Paginator;
 
 /// Lists the partition values of every source.
-pub async fn resolve(def: &PartitionsDef, settings: &BTreeMap<String, Vec<String>>, client: &Client) -> Result<Vec<String>, Error> {
+pub async fn resolve(
+    def: &PartitionsDef,
+    settings: &BTreeMap<String, Vec<String>>,
+    client: &Client,
+) -> Result<Vec<String>, Error> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     let mut push = |v: String, out: &mut Vec<String>| {
@@ -27,7 +31,12 @@ pub async fn resolve(def: &PartitionsDef, settings: &BTreeMap<String, Vec<String
                     push(v.clone(), &mut out);
                 }
             }
-            PartitionSource::List { setting, path, params, field } => {
+            PartitionSource::List {
+                setting,
+                path,
+                params,
+                field,
+            } => {
                 for v in settings.get(setting).into_iter().flatten() {
                     let values = list(client, path, params, field, v).await?;
                     if values.is_empty() {
@@ -43,7 +52,13 @@ pub async fn resolve(def: &PartitionsDef, settings: &BTreeMap<String, Vec<String
     Ok(out)
 }
 
-async fn list(client: &Client, path: &str, params: &BTreeMap<String, String>, field: &str, value: &str) -> Result<Vec<String>, Error> {
+async fn list(
+    client: &Client,
+    path: &str,
+    params: &BTreeMap<String, String>,
+    field: &str,
+    value: &str,
+) -> Result<Vec<String>, Error> {
     let first = super::http::with_query(&client.url(&path.replace("{value}", value)), params)?;
     let mut cursor = PageCursor::new(Paginator::LinkHeader, &first);
     let mut url = first;
@@ -58,11 +73,28 @@ async fn list(client: &Client, path: &str, params: &BTreeMap<String, String>, fi
                 break;
             }
             status => {
-                return Err(Error::Status { stream: path.to_owned(), url, status, message: String::from_utf8_lossy(&resp.body).chars().take(200).collect() });
+                return Err(Error::Status {
+                    stream: path.to_owned(),
+                    url,
+                    status,
+                    message: String::from_utf8_lossy(&resp.body)
+                        .chars()
+                        .take(200)
+                        .collect(),
+                });
             }
         }
-        let items: Vec<Value> = serde_json::from_slice(&resp.body).map_err(|e| Error::Body { stream: path.to_owned(), url: url.clone(), why: e.to_string() })?;
-        out.extend(items.iter().filter_map(|i| i.pointer(field).and_then(Value::as_str)).map(str::to_owned));
+        let items: Vec<Value> = serde_json::from_slice(&resp.body).map_err(|e| Error::Body {
+            stream: path.to_owned(),
+            url: url.clone(),
+            why: e.to_string(),
+        })?;
+        out.extend(
+            items
+                .iter()
+                .filter_map(|i| i.pointer(field).and_then(Value::as_str))
+                .map(str::to_owned),
+        );
         match cursor.advance(path, &resp)? {
             Some(next) => url = next,
             None => break,

@@ -24,8 +24,14 @@ fn discover_prints_a_valid_catalog() {
     }
     let commits = catalog.stream("commits").unwrap();
     assert_eq!(commits.key_properties(), ["_sdc_repository", "sha"]);
-    assert_eq!(catalog.stream("issues").unwrap().replication_key(), Some("updated_at"));
-    assert_eq!(serde_json::to_value(catalog.stream("releases").unwrap().replication_method()).unwrap(), "FULL_TABLE");
+    assert_eq!(
+        catalog.stream("issues").unwrap().replication_key(),
+        Some("updated_at")
+    );
+    assert_eq!(
+        serde_json::to_value(catalog.stream("releases").unwrap().replication_method()).unwrap(),
+        "FULL_TABLE"
+    );
     assert_eq!(fake.stats().total, 0, "discovery needs no request");
 }
 
@@ -35,8 +41,22 @@ fn unselected_streams_make_no_requests_and_deselected_fields_are_absent() {
     let dir = setup(&fake, json!({}));
     let mut catalog = catalog_selecting(&dir, &["commits"]);
     // Drop the top-level author and committer objects of commits, and try to drop the key.
-    for m in catalog["streams"].as_array_mut().unwrap().iter_mut().find(|s| s["stream"] == "commits").unwrap()["metadata"].as_array_mut().unwrap() {
-        if [json!(["properties", "author"]), json!(["properties", "committer"]), json!(["properties", "sha"])].contains(&m["breadcrumb"]) {
+    for m in catalog["streams"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s["stream"] == "commits")
+        .unwrap()["metadata"]
+        .as_array_mut()
+        .unwrap()
+    {
+        if [
+            json!(["properties", "author"]),
+            json!(["properties", "committer"]),
+            json!(["properties", "sha"]),
+        ]
+        .contains(&m["breadcrumb"])
+        {
             m["metadata"]["selected"] = Value::Bool(false);
         }
     }
@@ -45,10 +65,23 @@ fn unselected_streams_make_no_requests_and_deselected_fields_are_absent() {
     assert_eq!(run.streams(), ["commits".to_owned()].into());
     let records = run.records("commits");
     assert_eq!(records.len(), 350);
-    assert!(records.iter().all(|r| !r.contains_key("author") && !r.contains_key("committer") && r.contains_key("sha") && r.contains_key("commit")));
+    assert!(records.iter().all(|r| !r.contains_key("author")
+        && !r.contains_key("committer")
+        && r.contains_key("sha")
+        && r.contains_key("commit")));
     let schema = run.messages.iter().find(|m| m["type"] == "SCHEMA").unwrap();
     assert!(schema["schema"]["properties"].get("author").is_none());
-    assert_eq!(run.messages.iter().filter(|m| m["type"] == "SCHEMA").count(), 1);
+    assert_eq!(
+        run.messages
+            .iter()
+            .filter(|m| m["type"] == "SCHEMA")
+            .count(),
+        1
+    );
     let stats = fake.stats();
-    assert!(stats.by_path.keys().all(|p| p.ends_with("/commits")), "only commits requested: {:?}", stats.by_path.keys());
+    assert!(
+        stats.by_path.keys().all(|p| p.ends_with("/commits")),
+        "only commits requested: {:?}",
+        stats.by_path.keys()
+    );
 }

@@ -9,14 +9,29 @@ use crate::support::*;
 
 fn complete_despite(spec: &str) {
     let fake = start(two_repos().faults(FaultSpec::from_str(spec).unwrap()));
-    let dir = setup(&fake, json!({"max_retries": 8, "max_rate_limit_wait_s": 30}));
+    let dir = setup(
+        &fake,
+        json!({"max_retries": 8, "max_rate_limit_wait_s": 30}),
+    );
     let run = run_ok(&dir, None, &[]);
     for (stream, expected) in truth_keys(&fake, &["octo/app", "octo/lib"]) {
-        assert_eq!(unique_keys(stream, &run.records(stream)), expected, "{stream} under {spec}");
+        assert_eq!(
+            unique_keys(stream, &run.records(stream)),
+            expected,
+            "{stream} under {spec}"
+        );
     }
-    assert_eq!(run.records("stargazers").len(), truth_count(&fake, &["octo/app", "octo/lib"], |c| c.stargazers));
+    assert_eq!(
+        run.records("stargazers").len(),
+        truth_count(&fake, &["octo/app", "octo/lib"], |c| c.stargazers)
+    );
     let stats = fake.stats();
-    assert!(stats.by_status.keys().any(|s| *s >= 400) || spec.starts_with("slow") || spec.starts_with("truncate"), "the fault fired: {stats:?}");
+    assert!(
+        stats.by_status.keys().any(|s| *s >= 400)
+            || spec.starts_with("slow")
+            || spec.starts_with("truncate"),
+        "the fault fired: {stats:?}"
+    );
 }
 
 #[test]
@@ -46,7 +61,9 @@ fn slow_answers() {
 
 #[test]
 fn all_together() {
-    complete_despite("http500:every=7,secondary:every=11:retry=1,primary:budget=25:reset=1,truncate:every=13,slow:every=5:ms=200");
+    complete_despite(
+        "http500:every=7,secondary:every=11:retry=1,primary:budget=25:reset=1,truncate:every=13,slow:every=5:ms=200",
+    );
 }
 
 #[test]
@@ -57,5 +74,8 @@ fn exhausted_retries_fail_with_one_line() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     let last = stderr.lines().last().unwrap();
-    assert!(last.starts_with("tap-github: error: ") && last.contains("502") && last.contains("gave up"), "{stderr}");
+    assert!(
+        last.starts_with("tap-github: error: ") && last.contains("502") && last.contains("gave up"),
+        "{stderr}"
+    );
 }

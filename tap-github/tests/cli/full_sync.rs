@@ -22,21 +22,45 @@ fn every_stream_equals_the_truth() {
     for (stream, count) in [
         ("releases", truth_count(&fake, &REPOS, |c| c.releases)),
         ("stargazers", truth_count(&fake, &REPOS, |c| c.stargazers)),
-        ("contributors", truth_count(&fake, &REPOS, |c| c.contributors)),
+        (
+            "contributors",
+            truth_count(&fake, &REPOS, |c| c.contributors),
+        ),
         ("repositories", 2),
     ] {
         assert!(count > 0, "{stream}: the fixture should have some");
-        assert_eq!(unique_keys(stream, &run.records(stream)).len(), count, "{stream}");
+        assert_eq!(
+            unique_keys(stream, &run.records(stream)).len(),
+            count,
+            "{stream}"
+        );
     }
     // Every record says where it came from; stargazers and contributors carry their key.
     for m in run.messages.iter().filter(|m| m["type"] == "RECORD") {
         let repo = m["record"]["_sdc_repository"].as_str().unwrap();
         assert!(REPOS.contains(&repo), "{m}");
     }
-    assert!(run.records("stargazers").iter().all(|r| r["user_id"] == r["user"]["id"] && r["starred_at"].is_string()));
-    assert!(run.records("contributors").iter().all(|r| r["user_id"] == r["id"]));
-    assert!(run.records("issues").iter().any(|r| r.contains_key("pull_request")), "PRs are in issues, flagged");
-    let names: BTreeSet<_> = run.records("repositories").iter().map(|r| r["full_name"].as_str().unwrap().to_owned()).collect();
+    assert!(
+        run.records("stargazers")
+            .iter()
+            .all(|r| r["user_id"] == r["user"]["id"] && r["starred_at"].is_string())
+    );
+    assert!(
+        run.records("contributors")
+            .iter()
+            .all(|r| r["user_id"] == r["id"])
+    );
+    assert!(
+        run.records("issues")
+            .iter()
+            .any(|r| r.contains_key("pull_request")),
+        "PRs are in issues, flagged"
+    );
+    let names: BTreeSet<_> = run
+        .records("repositories")
+        .iter()
+        .map(|r| r["full_name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, REPOS.iter().map(|s| s.to_string()).collect());
 }
 
@@ -52,15 +76,26 @@ fn records_validate_against_their_schemas_and_order_is_singer() {
             "SCHEMA" => {
                 let schema = &m["schema"];
                 let text = schema.to_string();
-                assert!(!text.contains("$ref") && !text.contains("$defs"), "draft 4/7 without refs");
-                validators.insert(m["stream"].as_str().unwrap().to_owned(), jsonschema::draft7::new(schema).unwrap());
+                assert!(
+                    !text.contains("$ref") && !text.contains("$defs"),
+                    "draft 4/7 without refs"
+                );
+                validators.insert(
+                    m["stream"].as_str().unwrap().to_owned(),
+                    jsonschema::draft7::new(schema).unwrap(),
+                );
                 for k in m["key_properties"].as_array().unwrap() {
-                    assert!(schema["properties"].get(k.as_str().unwrap()).is_some(), "key {k} declared");
+                    assert!(
+                        schema["properties"].get(k.as_str().unwrap()).is_some(),
+                        "key {k} declared"
+                    );
                 }
             }
             "RECORD" => {
                 let stream = m["stream"].as_str().unwrap();
-                let v = validators.get(stream).unwrap_or_else(|| panic!("RECORD of {stream} before its SCHEMA"));
+                let v = validators
+                    .get(stream)
+                    .unwrap_or_else(|| panic!("RECORD of {stream} before its SCHEMA"));
                 if let Err(e) = v.validate(&m["record"]) {
                     panic!("{stream} record does not validate: {e}: {}", m["record"]);
                 }
@@ -68,10 +103,18 @@ fn records_validate_against_their_schemas_and_order_is_singer() {
             }
             "ACTIVATE_VERSION" => {
                 let stream = m["stream"].as_str().unwrap();
-                assert!(last_record_of.get(stream).is_some_and(|&j| j < i), "ACTIVATE_VERSION after the records of {stream}");
+                assert!(
+                    last_record_of.get(stream).is_some_and(|&j| j < i),
+                    "ACTIVATE_VERSION after the records of {stream}"
+                );
                 let version = &m["version"];
-                assert!(run.records(stream).len() > 0);
-                assert!(run.messages.iter().filter(|r| r["type"] == "RECORD" && r["stream"] == stream).all(|r| &r["version"] == version));
+                assert!(!run.records(stream).is_empty());
+                assert!(
+                    run.messages
+                        .iter()
+                        .filter(|r| r["type"] == "RECORD" && r["stream"] == stream)
+                        .all(|r| &r["version"] == version)
+                );
             }
             "STATE" => assert!(m["value"]["bookmarks"].is_object()),
             other => panic!("unexpected message type {other}"),
@@ -85,7 +128,10 @@ fn records_validate_against_their_schemas_and_order_is_singer() {
 #[test]
 fn schemas_accept_real_shapes() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/github");
-    let load = |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap()).unwrap() };
+    let load = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{name}.json"))).unwrap())
+            .unwrap()
+    };
     let commits = jsonschema::draft4::new(&load("commits")).unwrap();
     for author in [Value::Null, serde_json::json!({})] {
         let r = serde_json::json!({"sha": "a", "_sdc_repository": "o/r", "author": author, "committer": author,
@@ -96,5 +142,8 @@ fn schemas_accept_real_shapes() {
     let r = serde_json::json!({"id": 1, "_sdc_repository": "o/r", "body": null, "user": {}, "assignee": null, "milestone": null,
         "labels": [{"id": 1, "name": "bug", "color": "f00", "description": null, "default": false}]});
     assert!(issues.is_valid(&r));
-    assert!(!issues.is_valid(&serde_json::json!({"id": "one"})), "ids stay typed");
+    assert!(
+        !issues.is_valid(&serde_json::json!({"id": "one"})),
+        "ids stay typed"
+    );
 }

@@ -26,8 +26,24 @@ fn second_run_gets_exactly_new_and_boundary_records() {
     let dir = setup(&fake, json!({}));
     let first = run_ok(&dir, None, &[]);
     let state = first.last_state();
-    fake.mutate("octo/app", Mutation { new_commits: 3, update_issues: 5, new_issues: 4 }).unwrap();
-    fake.mutate("octo/lib", Mutation { new_commits: 1, update_issues: 2, new_issues: 1 }).unwrap();
+    fake.mutate(
+        "octo/app",
+        Mutation {
+            new_commits: 3,
+            update_issues: 5,
+            new_issues: 4,
+        },
+    )
+    .unwrap();
+    fake.mutate(
+        "octo/lib",
+        Mutation {
+            new_commits: 1,
+            update_issues: 2,
+            new_issues: 1,
+        },
+    )
+    .unwrap();
     let second = run_ok(&dir, Some(&state), &[]);
 
     let mut expected: std::collections::BTreeMap<&str, BTreeSet<String>> = Default::default();
@@ -35,26 +51,70 @@ fn second_run_gets_exactly_new_and_boundary_records() {
         let t = fake.truth(repo).unwrap();
         let since = |s: &str| bookmark(&state, s, repo);
         let r = json!(repo).to_string();
-        expected.entry("commits").or_default().extend(t.commits.iter().filter(|c| c.committer_date >= since("commits")).map(|c| format!("{r}|{}", json!(c.sha))));
-        expected.entry("issues").or_default().extend(t.issues.iter().filter(|i| i.updated_at >= since("issues")).map(|i| i.id.to_string()));
-        expected.entry("pull_requests").or_default().extend(t.issues.iter().filter(|i| i.updated_at >= since("pull_requests")).filter_map(|i| i.pr_id).map(|i| i.to_string()));
-        expected.entry("issue_comments").or_default().extend(t.comments.iter().filter(|c| c.updated_at >= since("issue_comments")).map(|c| c.id.to_string()));
+        expected.entry("commits").or_default().extend(
+            t.commits
+                .iter()
+                .filter(|c| c.committer_date >= since("commits"))
+                .map(|c| format!("{r}|{}", json!(c.sha))),
+        );
+        expected.entry("issues").or_default().extend(
+            t.issues
+                .iter()
+                .filter(|i| i.updated_at >= since("issues"))
+                .map(|i| i.id.to_string()),
+        );
+        expected.entry("pull_requests").or_default().extend(
+            t.issues
+                .iter()
+                .filter(|i| i.updated_at >= since("pull_requests"))
+                .filter_map(|i| i.pr_id)
+                .map(|i| i.to_string()),
+        );
+        expected.entry("issue_comments").or_default().extend(
+            t.comments
+                .iter()
+                .filter(|c| c.updated_at >= since("issue_comments"))
+                .map(|c| c.id.to_string()),
+        );
         // The new commits are there, and (`since` being inclusive) the previous head again.
-        let new_heads: Vec<_> = t.commits.iter().take(if repo == "octo/app" { 4 } else { 2 }).map(|c| format!("{r}|{}", json!(c.sha))).collect();
+        let new_heads: Vec<_> = t
+            .commits
+            .iter()
+            .take(if repo == "octo/app" { 4 } else { 2 })
+            .map(|c| format!("{r}|{}", json!(c.sha)))
+            .collect();
         assert!(new_heads.iter().all(|k| expected["commits"].contains(k)));
     }
     for (stream, keys) in &expected {
-        assert_eq!(&unique_keys(stream, &second.records(stream)), keys, "{stream}");
+        assert_eq!(
+            &unique_keys(stream, &second.records(stream)),
+            keys,
+            "{stream}"
+        );
     }
-    assert_eq!(expected["commits"].len(), 6, "3 + 1 new commits and 2 boundary commits");
-    assert!(expected["issues"].len() >= 12, "7 updated + 5 new issues: {}", expected["issues"].len());
+    assert_eq!(
+        expected["commits"].len(),
+        6,
+        "3 + 1 new commits and 2 boundary commits"
+    );
+    assert!(
+        expected["issues"].len() >= 12,
+        "7 updated + 5 new issues: {}",
+        expected["issues"].len()
+    );
     assert!(expected["issue_comments"].len() >= 7);
     // Full-table streams come whole again.
-    assert_eq!(second.records("releases").len(), first.records("releases").len());
+    assert_eq!(
+        second.records("releases").len(),
+        first.records("releases").len()
+    );
     // Bookmarks moved forward.
     let new_state = second.last_state();
     for s in ["commits", "issues", "pull_requests", "issue_comments"] {
-        assert!(bookmark(&new_state, s, "octo/app") > bookmark(&state, s, "octo/app"), "{s}");
+        assert!(
+            bookmark(&new_state, s, "octo/app") > bookmark(&state, s, "octo/app"),
+            "{s}"
+        );
     }
 }
 
@@ -71,11 +131,20 @@ fn no_change_run_is_one_304_per_incremental_stream_and_repo() {
     let before = fake.stats();
     let third = run_ok(&dir, Some(&second.last_state()), &["--catalog", &catalog]);
     let after = fake.stats();
-    assert_eq!(after.total - before.total, 8, "one request per stream and repository");
-    let n304 = after.by_status.get(&304).copied().unwrap_or(0) - before.by_status.get(&304).copied().unwrap_or(0);
+    assert_eq!(
+        after.total - before.total,
+        8,
+        "one request per stream and repository"
+    );
+    let n304 = after.by_status.get(&304).copied().unwrap_or(0)
+        - before.by_status.get(&304).copied().unwrap_or(0);
     assert_eq!(n304, 8, "all of them 304: {after:?}");
     assert!(third.streams().is_empty(), "no records");
-    assert_eq!(third.last_state(), second.last_state(), "bookmarks unchanged");
+    assert_eq!(
+        third.last_state(),
+        second.last_state(),
+        "bookmarks unchanged"
+    );
 }
 
 #[test]
@@ -90,5 +159,11 @@ fn untouched_bookmarks_are_carried_forward() {
     assert_eq!(state["bookmarks"]["gone"], old["bookmarks"]["gone"]);
     assert_eq!(state["bookmarks"]["commits"], old["bookmarks"]["commits"]);
     assert_eq!(state["custom"], true);
-    assert!(state["bookmarks"]["issues"]["partitions"].as_array().unwrap().len() == 2);
+    assert!(
+        state["bookmarks"]["issues"]["partitions"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 2
+    );
 }

@@ -14,6 +14,11 @@ fn config_schema_is_up_to_date() {
     }
     let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
     // Compared as JSON: key order depends on serde_json's `preserve_order`, not on the schema.
-    let same = text == checked_in || serde_json::from_str::<serde_json::Value>(&checked_in).is_ok_and(|v| v == schema);
-    assert!(same, "{} is out of date; rerun with TAPLINE_UPDATE_SCHEMAS=1 to rewrite it:\n{text}", path.display());
+    let same = text == checked_in
+        || serde_json::from_str::<serde_json::Value>(&checked_in).is_ok_and(|v| v == schema);
+    assert!(
+        same,
+        "{} is out of date; rerun with TAPLINE_UPDATE_SCHEMAS=1 to rewrite it:\n{text}",
+        path.display()
+    );
 }

@@ -20,7 +20,12 @@ pub const TOKEN: &str = "test-token";
 
 /// Small repositories that still page (100 per page): `octo/app` and `octo/lib`.
 pub fn two_repos() -> Builder {
-    FakeGithub::builder().seed(7).org("octo").token(TOKEN).repo("octo/app", RepoSize::new(230, 130)).repo("octo/lib", RepoSize::new(120, 40))
+    FakeGithub::builder()
+        .seed(7)
+        .org("octo")
+        .token(TOKEN)
+        .repo("octo/app", RepoSize::new(230, 130))
+        .repo("octo/lib", RepoSize::new(120, 40))
 }
 
 pub fn start(builder: Builder) -> RunningFake {
@@ -61,7 +66,11 @@ pub fn run_ok(dir: &TempDir, state: Option<&Value>, extra: &[&str]) -> Run {
     }
     c.args(extra);
     let out = c.output().unwrap();
-    assert!(out.status.success(), "tap failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tap failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Run::parse(&out)
 }
 
@@ -75,23 +84,42 @@ pub struct Run {
 impl Run {
     pub fn parse(out: &Output) -> Run {
         let text = String::from_utf8(out.stdout.clone()).unwrap();
-        let messages = text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {e}: {l}"))).collect();
-        Run { messages, stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+        let messages = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {e}: {l}")))
+            .collect();
+        Run {
+            messages,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
     }
 
     /// Records of `stream`.
     pub fn records(&self, stream: &str) -> Vec<&Map<String, Value>> {
-        self.messages.iter().filter(|m| m["type"] == "RECORD" && m["stream"] == stream).map(|m| m["record"].as_object().unwrap()).collect()
+        self.messages
+            .iter()
+            .filter(|m| m["type"] == "RECORD" && m["stream"] == stream)
+            .map(|m| m["record"].as_object().unwrap())
+            .collect()
     }
 
     /// The value of the last STATE.
     pub fn last_state(&self) -> Value {
-        self.messages.iter().rev().find(|m| m["type"] == "STATE").map(|m| m["value"].clone()).unwrap()
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| m["type"] == "STATE")
+            .map(|m| m["value"].clone())
+            .unwrap()
     }
 
     /// Every stream that has a RECORD.
     pub fn streams(&self) -> BTreeSet<String> {
-        self.messages.iter().filter(|m| m["type"] == "RECORD").map(|m| m["stream"].as_str().unwrap().to_owned()).collect()
+        self.messages
+            .iter()
+            .filter(|m| m["type"] == "RECORD")
+            .map(|m| m["stream"].as_str().unwrap().to_owned())
+            .collect()
     }
 }
 
@@ -102,14 +130,22 @@ pub fn key(stream: &str, r: &Map<String, Value>) -> String {
         "stargazers" | "contributors" => &["_sdc_repository", "user_id"],
         _ => &["id"],
     };
-    fields.iter().map(|f| r[*f].to_string()).collect::<Vec<_>>().join("|")
+    fields
+        .iter()
+        .map(|f| r[*f].to_string())
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 /// Keys of `records`, asserting there is no duplicate.
 pub fn unique_keys(stream: &str, records: &[&Map<String, Value>]) -> BTreeSet<String> {
     let mut seen = BTreeSet::new();
     for r in records {
-        assert!(seen.insert(key(stream, r)), "duplicate {stream} record {}", key(stream, r));
+        assert!(
+            seen.insert(key(stream, r)),
+            "duplicate {stream} record {}",
+            key(stream, r)
+        );
     }
     seen
 }
@@ -120,17 +156,35 @@ pub fn truth_keys(fake: &RunningFake, repos: &[&str]) -> BTreeMap<&'static str, 
     for repo in repos {
         let t = fake.truth(repo).unwrap();
         let r = json!(repo).to_string();
-        out.entry("commits").or_default().extend(t.commits.iter().map(|c| format!("{r}|{}", json!(c.sha))));
-        out.entry("issues").or_default().extend(t.issues.iter().map(|i| i.id.to_string()));
-        out.entry("pull_requests").or_default().extend(t.issues.iter().filter_map(|i| i.pr_id).map(|id| id.to_string()));
-        out.entry("issue_comments").or_default().extend(t.comments.iter().map(|c| c.id.to_string()));
+        out.entry("commits")
+            .or_default()
+            .extend(t.commits.iter().map(|c| format!("{r}|{}", json!(c.sha))));
+        out.entry("issues")
+            .or_default()
+            .extend(t.issues.iter().map(|i| i.id.to_string()));
+        out.entry("pull_requests").or_default().extend(
+            t.issues
+                .iter()
+                .filter_map(|i| i.pr_id)
+                .map(|id| id.to_string()),
+        );
+        out.entry("issue_comments")
+            .or_default()
+            .extend(t.comments.iter().map(|c| c.id.to_string()));
     }
     out
 }
 
 /// Sum of a truth count over repositories.
-pub fn truth_count(fake: &RunningFake, repos: &[&str], f: fn(&fake_github::TruthCounts) -> usize) -> usize {
-    repos.iter().map(|r| f(&fake.truth(r).unwrap().counts)).sum()
+pub fn truth_count(
+    fake: &RunningFake,
+    repos: &[&str],
+    f: fn(&fake_github::TruthCounts) -> usize,
+) -> usize {
+    repos
+        .iter()
+        .map(|r| f(&fake.truth(r).unwrap().counts))
+        .sum()
 }
 
 /// A catalog from `--discover` with only `streams` selected.
