@@ -140,9 +140,6 @@ impl Workspace {
     pub fn load(&self, bins: &Binaries, state: Option<&str>) -> String {
         let mut tap_cmd = Command::new(&bins.tap);
         tap_cmd.arg("--config").arg(self.path("tap.json"));
-        if let Some(catalog) = self.catalog_without_colliding_columns(bins) {
-            tap_cmd.arg("--catalog").arg(catalog);
-        }
         if let Some(state) = state {
             std::fs::write(self.path("state.json"), state).unwrap();
             tap_cmd.arg("--state").arg(self.path("state.json"));
@@ -188,53 +185,6 @@ impl Workspace {
             });
         serde_json::from_str::<serde_json::Value>(state).unwrap();
         state.to_string()
-    }
-
-    /// GitHub's `reactions` object has properties `+1` and `-1`, which target-sqlite's naming
-    /// rules both turn into column `reactions___1` (an error that stops the load). While
-    /// `schemas/github/*.json` declare them, deselect `reactions` (no mart uses it) through a
-    /// catalog from `--discover`; once the schemas change, the plain pipeline runs unchanged.
-    fn catalog_without_colliding_columns(&self, bins: &Binaries) -> Option<PathBuf> {
-        let out = Command::new(&bins.tap)
-            .arg("--config")
-            .arg(self.path("tap.json"))
-            .arg("--discover")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "tap-github --discover failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let mut catalog: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut deselected = Vec::new();
-        for stream in catalog["streams"].as_array_mut().unwrap() {
-            let reactions = &stream["schema"]["properties"]["reactions"]["properties"];
-            if reactions.get("+1").is_none() || reactions.get("-1").is_none() {
-                continue;
-            }
-            deselected.push(
-                stream["tap_stream_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-            );
-            for m in stream["metadata"].as_array_mut().unwrap() {
-                if m["breadcrumb"] == serde_json::json!(["properties", "reactions"]) {
-                    m["metadata"]["selected"] = serde_json::Value::Bool(false);
-                }
-            }
-        }
-        if deselected.is_empty() {
-            return None;
-        }
-        eprintln!(
-            "e2e: NOTE: `reactions.+1`/`reactions.-1` collide as column `reactions___1` in \
-             target-sqlite; deselecting `reactions` in {deselected:?}"
-        );
-        let path = self.path("catalog.json");
-        std::fs::write(&path, catalog.to_string()).unwrap();
-        Some(path)
     }
 
     /// `dbt build` with the runner's contract (TAPLINE_DATABASE, TAPLINE_DBT_SCHEMA_DIR); panics
