@@ -195,9 +195,12 @@ fn install_into(
     requirements_file: &Path,
     requirements: &[u8],
 ) -> anyhow::Result<()> {
+    // The prompt `activate` shows is the final folder's name, not the temporary one's.
+    let prompt = dir.file_name().map(|n| n.to_string_lossy().into_owned());
     let status = Command::new(python)
         .args(["-m", "venv"])
         .arg(tmp)
+        .args(["--prompt", prompt.as_deref().unwrap_or("tapline-dbt")])
         .status()
         .with_context(|| format!("running `{python} -m venv`"))?;
     if !status.success() {
