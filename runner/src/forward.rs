@@ -55,11 +55,21 @@ struct Peek<'a> {
 /// counts after each line (for progress).
 pub fn forward(
     tap: impl BufRead,
+    target: impl Write,
+    on_line: impl FnMut(&Counts),
+) -> (Counts, Result<(), ForwardError>) {
+    let mut counts = Counts::default();
+    let result = copy(tap, target, on_line, &mut counts);
+    (counts, result)
+}
+
+fn copy(
+    tap: impl BufRead,
     mut target: impl Write,
     mut on_line: impl FnMut(&Counts),
-) -> Result<Counts, ForwardError> {
+    counts: &mut Counts,
+) -> Result<(), ForwardError> {
     let mut lines = LineReader::new(tap);
-    let mut counts = Counts::default();
     loop {
         let (number, line) = match lines.next_line() {
             Ok(Some(l)) => l,
@@ -96,10 +106,10 @@ pub fn forward(
             target.flush().map_err(ForwardError::Write)?;
         }
         counts.lines += 1;
-        on_line(&counts);
+        on_line(counts);
     }
     target.flush().map_err(ForwardError::Write)?;
-    Ok(counts)
+    Ok(())
 }
 
 /// Reads `type` and `stream` of a line. The common layouts (`{"type":"RECORD","stream":"x",…`,
@@ -158,8 +168,11 @@ mod tests {
 
     fn run(input: &str) -> (Result<Counts, ForwardError>, String) {
         let mut out = Vec::new();
-        let result = forward(input.as_bytes(), &mut out, |_| {});
-        (result, String::from_utf8(out).expect("utf-8"))
+        let (counts, result) = forward(input.as_bytes(), &mut out, |_| {});
+        (
+            result.map(|()| counts),
+            String::from_utf8(out).expect("utf-8"),
+        )
     }
 
     #[test]

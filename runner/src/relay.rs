@@ -17,7 +17,19 @@ pub fn mask(text: &str, secrets: &[String]) -> String {
 #[derive(Debug, Default)]
 pub struct Metrics {
     /// Sum of `http_request_count` counters.
-    pub requests: AtomicU64,
+    pub counted: AtomicU64,
+    /// `http_request_duration` timers, one per request.
+    pub timed: AtomicU64,
+}
+
+impl Metrics {
+    /// HTTP requests made: the counters when the tap prints them (at its end), else the timers
+    /// seen so far (a tap that was stopped never prints its counters).
+    pub fn requests(&self) -> u64 {
+        self.counted
+            .load(Ordering::Relaxed)
+            .max(self.timed.load(Ordering::Relaxed))
+    }
 }
 
 /// Relays `from` line by line to `to`, prefixed and masked, adding metrics to `metrics`.
@@ -32,20 +44,35 @@ pub fn relay(
         let Ok(line) = line else { return };
         let line = String::from_utf8_lossy(&line);
         let line = line.trim_end_matches('\r');
-        if let Some(n) = request_count(line) {
-            metrics.requests.fetch_add(n, Ordering::Relaxed);
+        match request_metric(line) {
+            Some(Request::Counted(n)) => {
+                metrics.counted.fetch_add(n, Ordering::Relaxed);
+            }
+            Some(Request::Timed) => {
+                metrics.timed.fetch_add(1, Ordering::Relaxed);
+            }
+            None => {}
         }
         let _ = writeln!(to, "[{prefix}] {}", mask(line, secrets));
     }
 }
 
-/// The value of an `http_request_count` metric line, as singer-python and the Meltano SDK print
-/// them: `INFO METRIC: {"type": "counter", "metric": "http_request_count", "value": 3, …}`.
-fn request_count(line: &str) -> Option<u64> {
+enum Request {
+    Counted(u64),
+    Timed,
+}
+
+/// Reads a request metric line as singer-python and the Meltano SDK print them:
+/// `INFO METRIC: {"type": "counter", "metric": "http_request_count", "value": 3, …}` or a
+/// `http_request_duration` timer.
+fn request_metric(line: &str) -> Option<Request> {
     let json = &line[line.find("METRIC: ")? + "METRIC: ".len()..];
     let metric: serde_json::Value = serde_json::from_str(json.trim()).ok()?;
-    (metric.get("metric")?.as_str()? == "http_request_count")
-        .then(|| metric.get("value")?.as_u64())?
+    match metric.get("metric")?.as_str()? {
+        "http_request_count" => Some(Request::Counted(metric.get("value")?.as_u64()?)),
+        "http_request_duration" => Some(Request::Timed),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -77,7 +104,7 @@ mod tests {
             &["s3cret".into()],
             &metrics,
         );
-        assert_eq!(metrics.requests.load(Ordering::Relaxed), 5);
+        assert_eq!(metrics.requests(), 5);
         let out = String::from_utf8(out).expect("utf-8");
         assert!(out.starts_with("[tap-x] starting\n"));
         assert!(out.ends_with("[tap-x] uses ***\n"));

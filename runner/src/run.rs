@@ -14,7 +14,7 @@ use anyhow::{Context as _, bail};
 use nix::sys::signal::Signal;
 use serde_json::Value;
 
-use crate::forward::{self, Counts, ForwardError};
+use crate::forward::{self, ForwardError};
 use crate::plan::Plan;
 use crate::process::{signal_group, spawn};
 use crate::relay::{Metrics, mask, relay};
@@ -203,36 +203,28 @@ fn load(
         let target_in = target.stdin.take().context("target stdin")?;
         std::thread::spawn(move || {
             let mut target_in = BufWriter::with_capacity(1 << 16, target_in);
-            let result = forward::forward(
+            let (counts, result) = forward::forward(
                 BufReader::with_capacity(1 << 16, tap_out),
                 &mut target_in,
                 |_| {},
             );
-            (result, target_in)
+            (counts, result, target_in)
         })
     };
     let watchdog = watch_interrupt(interrupt, &tap);
 
-    let (forwarded, target_in) = forwarder
+    let (counts, forwarded, target_in) = forwarder
         .join()
         .map_err(|_| anyhow::anyhow!("forwarding thread panicked"))?;
-    let counts = match &forwarded {
-        Ok(counts) => counts.clone(),
-        Err(_) => Counts::default(),
-    };
+    // The target stopped reading: it failed, and is the one to blame.
+    let target_gone = matches!(forwarded, Err(ForwardError::Write(_)));
     if forwarded.is_err() {
         signal_group(&tap, Signal::SIGTERM);
     }
     let tap_status = tap.wait().context("waiting for the tap")?;
-    let tap_failed =
-        !tap_status.success() || forwarded.is_err() || interrupt.load(Ordering::SeqCst);
-    let stop_target = tap_failed && !matches!(&forwarded, Ok(c) if c.records_since_state == 0);
-    if stop_target {
-        // Records after the tap's last STATE are covered by no bookmark: end-of-input would make
-        // the target commit them, and a resume would send them again. Stop it instead; it keeps
-        // exactly what its printed bookmarks cover.
-        signal_group(&target, Signal::SIGTERM);
-    }
+    // End of input: the target commits what it has and prints its last bookmark, which is kept.
+    // Records after the tap's last STATE are committed too and sent again by the next run; keys
+    // make that harmless (the target upserts).
     drop(target_in);
     let target_status = target.wait().context("waiting for the target")?;
     drop(watchdog);
@@ -243,7 +235,7 @@ fn load(
         let _ = relay.join();
     }
     report.records = counts.records;
-    report.requests = metrics.requests.load(Ordering::Relaxed);
+    report.requests = metrics.requests();
     report.states_saved = saved.load(Ordering::Relaxed);
 
     let interrupted = interrupt.load(Ordering::SeqCst);
@@ -251,7 +243,7 @@ fn load(
         Err(ForwardError::Write(_)) | Ok(_) => {}
         Err(e) => bail!(e),
     }
-    if !target_status.success() && !stop_target && !interrupted {
+    if (target_gone || !target_status.success()) && !interrupted {
         bail!("{} failed ({target_status})", plan.target.label);
     }
     if !tap_status.success() && !interrupted {

@@ -41,7 +41,7 @@ pub enum StoreError {
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Still going (or killed without a chance to say so).
     Running,

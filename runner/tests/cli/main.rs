@@ -1,0 +1,12 @@
+//! `tapline` end to end, against fake-github and the real tap and target binaries: runs,
+//! incremental runs, failures and their exit codes, crashes, the run lock, secrets.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod support;
+
+mod crash;
+mod failures;
+mod lock;
+mod run;
+mod secrets;
