@@ -9,4 +9,5 @@ mod crash;
 mod failures;
 mod lock;
 mod run;
+mod schema_file;
 mod secrets;
