@@ -19,10 +19,16 @@ use std::time::Instant;
 const REPEAT: usize = 3;
 
 fn main() {
-    let records: u64 = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let records: u64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let tapline = Path::new(env!("CARGO_BIN_EXE_tapline"));
     let target = tapline.with_file_name("target-sqlite");
-    assert!(target.is_file(), "build target-sqlite first: cargo build --release -p target-sqlite");
+    assert!(
+        target.is_file(),
+        "build target-sqlite first: cargo build --release -p target-sqlite"
+    );
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("commits.singer");
     let mut out = BufWriter::new(std::fs::File::create(&input).unwrap());
@@ -37,7 +43,11 @@ fn main() {
     let mut through = Vec::new();
     for attempt in 0..REPEAT {
         let db = dir.path().join(format!("pipe-{attempt}.db"));
-        std::fs::write(dir.path().join("target.json"), serde_json::json!({"database": db}).to_string()).unwrap();
+        std::fs::write(
+            dir.path().join("target.json"),
+            serde_json::json!({"database": db}).to_string(),
+        )
+        .unwrap();
         let script = format!(
             "cat '{}' | '{}' --config '{}' > /dev/null",
             input.display(),
@@ -59,21 +69,41 @@ fn main() {
             ),
         )
         .unwrap();
-        through.push(time(Command::new(tapline).arg("run").arg("-c").arg(&pipeline)));
+        through.push(time(
+            Command::new(tapline).arg("run").arg("-c").arg(&pipeline),
+        ));
         remove_db(&db);
     }
     let best = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
     let (a, b) = (best(&pipe), best(&through));
     println!("{records} records, best of {REPEAT}");
-    println!("{:<28} {:>8.2} s {:>10.0} records/s", "cat | target-sqlite", a, records as f64 / a);
-    println!("{:<28} {:>8.2} s {:>10.0} records/s", "tapline run (tap = cat)", b, records as f64 / b);
+    println!(
+        "{:<28} {:>8.2} s {:>10.0} records/s",
+        "cat | target-sqlite",
+        a,
+        records as f64 / a
+    );
+    println!(
+        "{:<28} {:>8.2} s {:>10.0} records/s",
+        "tapline run (tap = cat)",
+        b,
+        records as f64 / b
+    );
     println!("overhead {:+.1}%", (b / a - 1.0) * 100.0);
 }
 
 fn time(command: &mut Command) -> f64 {
     let started = Instant::now();
-    let out = command.stdout(Stdio::null()).stderr(Stdio::piped()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     started.elapsed().as_secs_f64()
 }
 

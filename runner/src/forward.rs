@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 
 use serde::Deserialize;
-use singer::LineReader;
 
 /// Why forwarding stopped early.
 #[derive(Debug, thiserror::Error)]
@@ -37,10 +36,8 @@ pub struct Counts {
     pub records: BTreeMap<String, u64>,
     /// STATE messages.
     pub states: u64,
-    /// Lines forwarded.
+    /// Messages forwarded.
     pub lines: u64,
-    /// RECORD messages since the last STATE: rows no bookmark covers yet.
-    pub records_since_state: u64,
 }
 
 #[derive(Deserialize)]
@@ -63,53 +60,122 @@ pub fn forward(
     (counts, result)
 }
 
+/// Longest line accepted from a tap.
+const MAX_LINE: usize = singer::DEFAULT_MAX_LINE_BYTES;
+
+/// Works on whole buffers: finds the lines of each chunk the tap wrote, checks them, and passes
+/// the chunk on with one write. Only a line cut by the chunk's end is copied.
 fn copy(
-    tap: impl BufRead,
+    mut tap: impl BufRead,
     mut target: impl Write,
     mut on_line: impl FnMut(&Counts),
     counts: &mut Counts,
 ) -> Result<(), ForwardError> {
-    let mut lines = LineReader::new(tap);
+    let mut partial: Vec<u8> = Vec::new();
+    let mut number = 0u64;
     loop {
-        let (number, line) = match lines.next_line() {
-            Ok(Some(l)) => l,
-            Ok(None) => break,
+        let chunk = match tap.fill_buf() {
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(ForwardError::Read(e.to_string())),
         };
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+        if chunk.is_empty() {
+            break;
         }
-        let (kind, stream) = peek(line).map_err(|problem| ForwardError::NotSinger {
-            line: number,
-            problem,
-            excerpt: String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned(),
-        })?;
-        if kind.eq_ignore_ascii_case("RECORD") {
-            counts.records_since_state += 1;
-            let stream = stream.unwrap_or_default();
-            match counts.records.get_mut(stream.as_ref()) {
-                Some(n) => *n += 1,
-                None => {
-                    counts.records.insert(stream.into_owned(), 1);
+        let len = chunk.len();
+        let mut start = 0;
+        let mut state_seen = false;
+        if !partial.is_empty() {
+            let Some(end) = memchr::memchr(b'\n', chunk) else {
+                extend_partial(&mut partial, chunk, number + 1)?;
+                tap.consume(len);
+                continue;
+            };
+            extend_partial(&mut partial, &chunk[..end], number + 1)?;
+            number += 1;
+            state_seen |= check(&partial, number, counts, &mut on_line)?;
+            target
+                .write_all(&partial)
+                .and_then(|()| target.write_all(b"\n"))
+                .map_err(ForwardError::Write)?;
+            partial.clear();
+            start = end + 1;
+        }
+        let written = start;
+        for end in memchr::memchr_iter(b'\n', &chunk[written..]).map(|i| written + i) {
+            number += 1;
+            match check(&chunk[start..end], number, counts, &mut on_line) {
+                Ok(is_state) => state_seen |= is_state,
+                Err(e) => {
+                    // Pass on what came before the bad line, then stop.
+                    let _ = target.write_all(&chunk[written..start]);
+                    return Err(e);
                 }
             }
-        } else if kind.eq_ignore_ascii_case("STATE") {
-            counts.states += 1;
-            counts.records_since_state = 0;
+            start = end + 1;
         }
         target
-            .write_all(line)
-            .and_then(|()| target.write_all(b"\n"))
+            .write_all(&chunk[written..start])
             .map_err(ForwardError::Write)?;
-        if kind.eq_ignore_ascii_case("STATE") {
+        if state_seen {
             // A STATE is where the target may commit: don't let it sit in our buffer.
             target.flush().map_err(ForwardError::Write)?;
         }
-        counts.lines += 1;
-        on_line(counts);
+        extend_partial(&mut partial, &chunk[start..], number + 1)?;
+        tap.consume(len);
     }
-    target.flush().map_err(ForwardError::Write)?;
+    if !partial.is_empty() {
+        number += 1;
+        check(&partial, number, counts, &mut on_line)?;
+        target
+            .write_all(&partial)
+            .and_then(|()| target.write_all(b"\n"))
+            .map_err(ForwardError::Write)?;
+    }
+    target.flush().map_err(ForwardError::Write)
+}
+
+fn extend_partial(partial: &mut Vec<u8>, bytes: &[u8], line: u64) -> Result<(), ForwardError> {
+    if partial.len() + bytes.len() > MAX_LINE {
+        return Err(ForwardError::Read(format!(
+            "line {line} is longer than {MAX_LINE} bytes"
+        )));
+    }
+    partial.extend_from_slice(bytes);
     Ok(())
+}
+
+/// Checks one line and counts it; returns whether it is a STATE. Blank lines pass unchecked.
+fn check(
+    line: &[u8],
+    number: u64,
+    counts: &mut Counts,
+    on_line: &mut impl FnMut(&Counts),
+) -> Result<bool, ForwardError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(false);
+    }
+    let (kind, stream) = peek(line).map_err(|problem| ForwardError::NotSinger {
+        line: number,
+        problem,
+        excerpt: String::from_utf8_lossy(&line[..line.len().min(80)]).into_owned(),
+    })?;
+    let is_state = kind.eq_ignore_ascii_case("STATE");
+    if kind.eq_ignore_ascii_case("RECORD") {
+        let stream = stream.unwrap_or_default();
+        match counts.records.get_mut(stream.as_ref()) {
+            Some(n) => *n += 1,
+            None => {
+                counts.records.insert(stream.into_owned(), 1);
+            }
+        }
+    } else if is_state {
+        counts.states += 1;
+    }
+    counts.lines += 1;
+    on_line(counts);
+    Ok(is_state)
 }
 
 /// Reads `type` and `stream` of a line. The common layouts (`{"type":"RECORD","stream":"x",…`,
@@ -168,7 +234,12 @@ mod tests {
 
     fn run(input: &str) -> (Result<Counts, ForwardError>, String) {
         let mut out = Vec::new();
-        let (counts, result) = forward(input.as_bytes(), &mut out, |_| {});
+        // A tiny buffer, so lines are cut across chunks.
+        let (counts, result) = forward(
+            std::io::BufReader::with_capacity(7, input.as_bytes()),
+            &mut out,
+            |_| {},
+        );
         (
             result.map(|()| counts),
             String::from_utf8(out).expect("utf-8"),
@@ -190,7 +261,11 @@ mod tests {
             .into();
         assert_eq!(counts.records, want);
         assert_eq!((counts.states, counts.lines), (1, 5));
-        assert_eq!(out.lines().count(), 5);
+        assert_eq!(
+            out.lines().count(),
+            6,
+            "blank lines pass through; targets skip them"
+        );
         assert!(out.ends_with("{\"type\":\"STATE\",\"value\":{}}\n"));
     }
 

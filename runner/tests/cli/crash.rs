@@ -101,10 +101,26 @@ fn killing_tapline_leaves_no_orphans_and_a_rerun_completes() {
 #[test]
 fn sigterm_stops_the_run_keeps_the_state_and_exits_130() {
     let (fake, p) = slow_pipeline();
-    let mut run = p.command(&["run", "--select", "commits", "--output", "json"]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    assert!(wait_for(Duration::from_secs(60), || p.path().join(".tapline/state.db").exists() && p.state().is_some()), "no bookmark stored");
+    let run = p
+        .command(&["run", "--select", "commits", "--output", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    assert!(
+        wait_for(Duration::from_secs(60), || p
+            .path()
+            .join(".tapline/state.db")
+            .exists()
+            && p.state().is_some()),
+        "no bookmark stored"
+    );
     let kids = children(run.id());
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(run.id() as i32), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(run.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let out = run.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -13,7 +13,8 @@ fn pipeline_schema_is_up_to_date() {
         return;
     }
     let checked_in: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default()).unwrap_or_default();
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
+            .unwrap_or_default();
     assert!(
         checked_in == schema,
         "{} is out of date; rerun with TAPLINE_UPDATE_SCHEMAS=1 to rewrite it:\n{text}",
