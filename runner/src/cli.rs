@@ -34,6 +34,47 @@ pub enum Cmd {
         /// Summary format on stdout.
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
+        /// No progress display on stderr.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Try tapline on a built-in fake GitHub: no token, no network (dbt installs once).
+    #[command(after_help = DEMO_EXAMPLES)]
+    Demo {
+        /// Folder for the demo's pipeline, database and dbt project.
+        #[arg(long, default_value = "tapline-demo")]
+        dir: PathBuf,
+        /// Skip dbt (fully offline).
+        #[arg(long)]
+        no_dbt: bool,
+    },
+    /// Write a commented tapline.toml (and the dbt project) to start from.
+    #[command(after_help = INIT_EXAMPLES)]
+    Init {
+        /// The pipeline file to write.
+        #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
+        config: PathBuf,
+        /// A repository to sync, `owner/name` (repeatable).
+        #[arg(long = "repo", value_name = "OWNER/NAME")]
+        repos: Vec<String>,
+        /// An organization whose repositories to sync (repeatable).
+        #[arg(long = "org", value_name = "NAME")]
+        orgs: Vec<String>,
+        /// GitHub's API address (GitHub Enterprise: https://HOST/api/v3).
+        #[arg(long, default_value = "https://api.github.com")]
+        api_url: String,
+        /// Overwrite an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run history: start, duration, status, records per stream, requests, error.
+    Runs {
+        /// The pipeline file.
+        #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
+        config: PathBuf,
+        /// Format.
+        #[arg(long, value_enum, default_value = "text")]
+        output: Output,
     },
     /// Show, set or clear the stored bookmarks.
     #[command(after_help = STATE_EXAMPLES)]
@@ -87,7 +128,10 @@ pub enum Output {
 }
 
 const EXAMPLES: &str = "Examples:
+  tapline demo                         # a fake GitHub, two runs, dbt: see it work
+  tapline init --repo octo/app         # write tapline.toml
   tapline run                          # tapline.toml in this folder
+  tapline runs                         # what happened
   tapline run -c pipelines/github.toml --select commits,issues --no-dbt
   tapline state show
   tapline dbt install
@@ -107,3 +151,11 @@ const DBT_EXAMPLES: &str = "Examples:
   tapline dbt install
   tapline dbt debug
   tapline dbt docs generate";
+
+const DEMO_EXAMPLES: &str = "Examples:
+  tapline demo
+  tapline demo --dir /tmp/demo --no-dbt";
+
+const INIT_EXAMPLES: &str = "Examples:
+  tapline init --repo rust-lang/rust
+  tapline init --org my-company -c pipelines/company.toml";

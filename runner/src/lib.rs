@@ -9,14 +9,17 @@
 //! - [`dbt`]: dbt with the pipeline's environment and its managed venv.
 //! - [`commands`]: one module per subcommand; [`cli`]: the arguments.
 
+pub mod builtin;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dbt;
+pub mod embedded;
 pub mod expand;
 pub mod forward;
 pub mod plan;
 pub mod process;
+pub mod progress;
 pub mod relay;
 pub mod run;
 pub mod state_store;

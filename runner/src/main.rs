@@ -6,7 +6,17 @@ use std::sync::atomic::AtomicBool;
 
 use clap::Parser as _;
 
+/// The built-in target parses on one thread and frees on another: see target-sqlite's main.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
+    if let Some(code) = std::env::args_os()
+        .next()
+        .and_then(|argv0| tapline::builtin::dispatch(&argv0))
+    {
+        return code;
+    }
     let args = tapline::cli::Args::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

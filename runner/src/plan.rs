@@ -235,7 +235,7 @@ fn program(
 }
 
 /// Finds an executable: a path (relative to `base`), else next to the running `tapline`, else on
-/// `PATH`.
+/// `PATH`, else tapline's built-in copy ([`crate::builtin`]).
 pub fn find_executable(name: &str, base: &Path) -> Option<PathBuf> {
     if name.contains('/') {
         let path = base.join(name);
@@ -248,7 +248,11 @@ pub fn find_executable(name: &str, base: &Path) -> Option<PathBuf> {
         .into_iter()
         .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .map(|dir| dir.join(name));
-    beside.into_iter().chain(on_path).find(|p| is_executable(p))
+    beside
+        .into_iter()
+        .chain(on_path)
+        .find(|p| is_executable(p))
+        .or_else(|| crate::builtin::link(name))
 }
 
 fn is_executable(path: &Path) -> bool {

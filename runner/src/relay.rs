@@ -1,7 +1,7 @@
 //! Child stderr relayed to tapline's stderr with a `[name]` prefix and secrets masked; the tap's
 //! Singer metric lines are read on the way for the run summary.
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -33,9 +33,10 @@ impl Metrics {
 }
 
 /// Relays `from` line by line to `to`, prefixed and masked, adding metrics to `metrics`.
+/// Singer metric lines are read, not shown: the run's summary reports them.
 pub fn relay(
     from: impl BufRead,
-    mut to: impl Write,
+    to: &dyn Fn(&str),
     prefix: &str,
     secrets: &[String],
     metrics: &Arc<Metrics>,
@@ -51,9 +52,9 @@ pub fn relay(
             Some(Request::Timed) => {
                 metrics.timed.fetch_add(1, Ordering::Relaxed);
             }
-            None => {}
+            None if line.contains("METRIC: {") => {}
+            None => to(&format!("[{prefix}] {}", mask(line, secrets))),
         }
-        let _ = writeln!(to, "[{prefix}] {}", mask(line, secrets));
     }
 }
 
@@ -96,16 +97,18 @@ mod tests {
                      2024 INFO METRIC: {\"type\": \"counter\", \"metric\": \"http_request_count\", \"value\": 2}\n\
                      INFO METRIC: {\"type\":\"counter\",\"metric\":\"record_count\",\"value\":9}\nuses s3cret\n";
         let metrics = Arc::new(Metrics::default());
-        let mut out = Vec::new();
+        let out = std::sync::Mutex::new(String::new());
+        let sink = |line: &str| out.lock().expect("lock").push_str(&format!("{line}\n"));
         relay(
             input.as_bytes(),
-            &mut out,
+            &sink,
             "tap-x",
             &["s3cret".into()],
             &metrics,
         );
         assert_eq!(metrics.requests(), 5);
-        let out = String::from_utf8(out).expect("utf-8");
+        let out = out.into_inner().expect("lock");
+        assert!(!out.contains("METRIC"), "metric lines are not shown: {out}");
         assert!(out.starts_with("[tap-x] starting\n"));
         assert!(out.ends_with("[tap-x] uses ***\n"));
     }

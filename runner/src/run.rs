@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::forward::{self, ForwardError};
 use crate::plan::Plan;
 use crate::process::{signal_group, spawn};
+use crate::progress::Progress;
 use crate::relay::{Metrics, mask, relay};
 use crate::state_store::{RunStatus, StateStore};
 use crate::summary::{Report, table_rows};
@@ -44,6 +45,8 @@ pub struct Options {
     pub select: Option<Vec<String>>,
     /// Skip dbt.
     pub no_dbt: bool,
+    /// No progress display.
+    pub quiet: bool,
 }
 
 /// Set by the signal handler: stop the tap, keep what the target committed.
@@ -192,21 +195,36 @@ fn load(
     };
 
     let metrics = Arc::new(Metrics::default());
+    let progress = Arc::new(Progress::new(options.quiet));
     let relays = [
-        relay_thread(tap.stderr.take(), &plan.tap.label, plan, &metrics),
-        relay_thread(target.stderr.take(), &plan.target.label, plan, &metrics),
+        relay_thread(
+            tap.stderr.take(),
+            &plan.tap.label,
+            plan,
+            &metrics,
+            &progress,
+        ),
+        relay_thread(
+            target.stderr.take(),
+            &plan.target.label,
+            plan,
+            &metrics,
+            &progress,
+        ),
     ];
     let saved = Arc::new(AtomicU64::new(0));
     let states = store_states(target.stdout.take(), plan, options.full_refresh, &saved)?;
     let forwarder = {
         let tap_out = tap.stdout.take().context("tap stdout")?;
         let target_in = target.stdin.take().context("target stdin")?;
+        let progress_view = Arc::clone(&progress);
+        let requests = Arc::clone(&metrics);
         std::thread::spawn(move || {
             let mut target_in = BufWriter::with_capacity(1 << 16, target_in);
             let (counts, result) = forward::forward(
                 BufReader::with_capacity(1 << 16, tap_out),
                 &mut target_in,
-                |_| {},
+                |counts| progress_view.update(counts, requests.requests()),
             );
             (counts, result, target_in)
         })
@@ -234,6 +252,7 @@ fn load(
     for relay in relays.into_iter().flatten() {
         let _ = relay.join();
     }
+    progress.finish();
     report.records = counts.records;
     report.requests = metrics.requests();
     report.states_saved = saved.load(Ordering::Relaxed);
@@ -309,15 +328,17 @@ fn relay_thread(
     label: &str,
     plan: &Plan,
     metrics: &Arc<Metrics>,
+    progress: &Arc<Progress>,
 ) -> Option<JoinHandle<()>> {
     let from = from?;
     let label = label.to_string();
     let secrets = plan.secrets.clone();
     let metrics = Arc::clone(metrics);
+    let progress = Arc::clone(progress);
     Some(std::thread::spawn(move || {
         relay(
             BufReader::new(from),
-            std::io::stderr(),
+            &|line| progress.println(line),
             &label,
             &secrets,
             &metrics,

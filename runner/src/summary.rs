@@ -95,8 +95,10 @@ impl fmt::Display for Report {
         let total: u64 = self.records.values().sum();
         writeln!(
             f,
-            "pipeline {}: {:?} in {:.2} s",
-            self.pipeline, self.status, self.seconds
+            "pipeline {}: {} in {:.2} s",
+            self.pipeline,
+            self.status.as_str(),
+            self.seconds
         )?;
         writeln!(f, "  records: {total} ({} requests)", self.requests)?;
         for (stream, n) in &self.records {

@@ -1,13 +1,16 @@
 //! One module per subcommand; [`dispatch`] picks one and returns the exit code.
 
 pub mod dbt;
+pub mod demo;
+pub mod init;
 pub mod run;
+pub mod runs;
 pub mod state;
 
 use std::process::ExitCode;
 
 use crate::cli::{Args, Cmd};
-use crate::run::Interrupt;
+use crate::run::{Interrupt, Options};
 
 /// Runs the chosen subcommand.
 pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
@@ -18,7 +21,27 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
             select,
             no_dbt,
             output,
-        } => run::run(&config, full_refresh, select, no_dbt, output, interrupt),
+            quiet,
+        } => run::run(
+            &config,
+            &Options {
+                full_refresh,
+                select,
+                no_dbt,
+                quiet,
+            },
+            output,
+            interrupt,
+        ),
+        Cmd::Demo { dir, no_dbt } => demo::demo(&dir, no_dbt, interrupt),
+        Cmd::Init {
+            config,
+            repos,
+            orgs,
+            api_url,
+            force,
+        } => init::init(&config, &repos, &orgs, &api_url, force),
+        Cmd::Runs { config, output } => runs::runs(&config, output),
         Cmd::State { config, action } => state::state(&config, action),
         Cmd::Dbt { config, args } => dbt::dbt(&config, &args),
     }

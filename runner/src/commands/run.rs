@@ -11,9 +11,7 @@ use crate::run::{Interrupt, Options, exit};
 /// Loads the pipeline, runs it, prints the report; the exit code says how it went.
 pub fn run(
     config: &Path,
-    full_refresh: bool,
-    select: Option<Vec<String>>,
-    no_dbt: bool,
+    options: &Options,
     output: Output,
     interrupt: &Interrupt,
 ) -> anyhow::Result<ExitCode> {
@@ -24,12 +22,7 @@ pub fn run(
             return Ok(ExitCode::from(exit::CONFIG));
         }
     };
-    let options = Options {
-        full_refresh,
-        select,
-        no_dbt,
-    };
-    let report = crate::run::run(&plan, &options, interrupt)?;
+    let report = crate::run::run(&plan, options, interrupt)?;
     let mut stdout = std::io::stdout().lock();
     match output {
         Output::Text => write!(stdout, "{report}")?,

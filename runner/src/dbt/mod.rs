@@ -38,6 +38,10 @@ pub fn command(dbt: &DbtPlan, args: &[String]) -> anyhow::Result<Command> {
         .env("TAPLINE_DATABASE", &dbt.database)
         .env("TAPLINE_DBT_SCHEMA_DIR", &dbt.schema_dir)
         .env("DBT_SEND_ANONYMOUS_USAGE_STATS", "false");
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        // Colours only where a person reads dbt's output live.
+        command.env("DBT_USE_COLORS", "false");
+    }
     Ok(command)
 }
 
@@ -80,7 +84,7 @@ pub fn run_commands(
             std::thread::spawn(move || {
                 relay(
                     BufReader::new(from),
-                    std::io::stderr(),
+                    &|line| eprintln!("{line}"),
                     "dbt",
                     &secrets,
                     &metrics,
