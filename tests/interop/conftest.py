@@ -1,0 +1,18 @@
+import pytest
+
+from helpers import Fake
+
+
+@pytest.fixture
+def fake_github():
+    """Factory: start(repos=..., org=...) -> Fake; every fake started is stopped after the test."""
+    started = []
+
+    def start(**kw) -> Fake:
+        fake = Fake(**kw)
+        started.append(fake)
+        return fake
+
+    yield start
+    for fake in started:
+        fake.close()
