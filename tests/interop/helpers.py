@@ -174,3 +174,33 @@ def run_our_tap(tmp: Path, fake: Fake, *args, **extra) -> list[dict]:
     out = run([our("tap-github"), "--config", cfg, *args]).stdout
     (tmp / "tap.jsonl").write_text(out)
     return messages(out)
+
+
+def copy_example(name: str, dest: Path) -> Path:
+    """A fresh copy of examples/NAME (without anything a previous local run left there)."""
+    import shutil
+
+    target = dest / "examples" / name
+    if not (dest / "dbt").exists():  # examples name the repository's dbt project as ../../dbt
+        (dest / "dbt").symlink_to(REPO / "dbt")
+    shutil.copytree(EXAMPLES / name, target, ignore=shutil.ignore_patterns(".meltano", ".tapline", "output", "*.db", "*.db-*"))
+    return target
+
+
+def env_with(path_dirs=(), **env) -> dict:
+    """os.environ plus env, with path_dirs in front of PATH and our binaries right after them."""
+    out = dict(os.environ)
+    out.update({k: str(v) for k, v in env.items()})
+    out["PATH"] = os.pathsep.join([*map(str, path_dirs), str(BIN), out.get("PATH", "")])
+    return out
+
+
+def requests_between(before: dict, after: dict) -> dict:
+    """Requests per path (all statuses) and per status made between two /_fake/stats snapshots."""
+    paths = {}
+    for path, by_status in after["by_path"].items():
+        for status, n in by_status.items():
+            d = n - before["by_path"].get(path, {}).get(status, 0)
+            if d:
+                paths.setdefault(path, {})[status] = d
+    return {"total": after["total"] - before["total"], "by_path": paths}
