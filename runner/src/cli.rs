@@ -60,6 +60,9 @@ pub enum Cmd {
         /// An organization whose repositories to sync (repeatable).
         #[arg(long = "org", value_name = "NAME")]
         orgs: Vec<String>,
+        /// Lower bound of the first run (RFC 3339); default: a year ago.
+        #[arg(long, value_name = "RFC3339")]
+        start_date: Option<String>,
         /// GitHub's API address (GitHub Enterprise: https://HOST/api/v3).
         #[arg(long, default_value = "https://api.github.com")]
         api_url: String,

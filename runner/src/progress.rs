@@ -10,14 +10,21 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::forward::Counts;
 
-/// How often the terminal line is redrawn, and how often a plain line is printed.
+/// How often the terminal line is redrawn.
 const REDRAW: Duration = Duration::from_millis(100);
-const PLAIN_EVERY: Duration = Duration::from_secs(5);
+
+/// How often a plain line is printed: 5 s, or `TAPLINE_PROGRESS_EVERY_MS`.
+fn plain_every() -> Duration {
+    std::env::var("TAPLINE_PROGRESS_EVERY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::from_secs(5), Duration::from_millis)
+}
 
 /// A run's progress display.
 pub struct Progress {
     bar: Option<ProgressBar>,
-    plain: bool,
+    plain: Option<Duration>,
     started: Instant,
     last: Mutex<Instant>,
 }
@@ -37,7 +44,7 @@ impl Progress {
         });
         Self {
             bar,
-            plain: !terminal && !quiet,
+            plain: (!terminal && !quiet).then(plain_every),
             started: Instant::now(),
             last: Mutex::new(Instant::now()),
         }
@@ -45,16 +52,14 @@ impl Progress {
 
     /// Reports the counts so far; cheap enough to call for every line.
     pub fn update(&self, counts: &Counts, requests: u64) {
-        if !counts.lines.is_multiple_of(64) || (self.bar.is_none() && !self.plain) {
+        let Some(every) = self.bar.as_ref().map(|_| REDRAW).or(self.plain) else {
+            return;
+        };
+        if !counts.lines.is_multiple_of(64) {
             return;
         }
         let Ok(mut last) = self.last.lock() else {
             return;
-        };
-        let every = if self.bar.is_some() {
-            REDRAW
-        } else {
-            PLAIN_EVERY
         };
         if last.elapsed() < every {
             return;

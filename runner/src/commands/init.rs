@@ -5,14 +5,21 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+/// What the user asked `tapline init` for.
+#[derive(Debug, Clone, Default)]
+pub struct Choices {
+    /// Repositories, `owner/name`.
+    pub repos: Vec<String>,
+    /// Organizations.
+    pub orgs: Vec<String>,
+    /// Lower bound of the first run; default a year ago.
+    pub start_date: Option<String>,
+    /// GitHub's API address.
+    pub api_url: String,
+}
+
 /// Writes `config` (refusing to overwrite it without `force`) and `dbt/` next to it if absent.
-pub fn init(
-    config: &Path,
-    repos: &[String],
-    orgs: &[String],
-    api_url: &str,
-    force: bool,
-) -> anyhow::Result<ExitCode> {
+pub fn init(config: &Path, choices: &Choices, force: bool) -> anyhow::Result<ExitCode> {
     if config.exists() && !force {
         eprintln!(
             "tapline: error: {} exists; use --force to overwrite it",
@@ -25,13 +32,13 @@ pub fn init(
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(config, pipeline_text(repos, orgs, api_url))
+    std::fs::write(config, pipeline_text(choices))
         .with_context(|| format!("writing {}", config.display()))?;
     let dbt = dir.join("dbt");
     if !dbt.join("dbt_project.yml").exists() {
         crate::embedded::write_dbt_project(&dbt)?;
     }
-    let placeholder = repos.is_empty() && orgs.is_empty();
+    let placeholder = choices.repos.is_empty() && choices.orgs.is_empty();
     eprintln!(
         "tapline: wrote {} and the dbt project in {}\n\nNext:\n{}  export GITHUB_TOKEN=...        # 5,000 requests/hour instead of 60\n  tapline run -c {}\n  tapline runs -c {}",
         config.display(),
@@ -48,7 +55,8 @@ pub fn init(
 }
 
 /// The commented pipeline file.
-pub fn pipeline_text(repos: &[String], orgs: &[String], api_url: &str) -> String {
+pub fn pipeline_text(choices: &Choices) -> String {
+    let (repos, orgs, api_url) = (&choices.repos, &choices.orgs, choices.api_url.as_str());
     let list = |items: &[String]| {
         items
             .iter()
@@ -72,7 +80,15 @@ pub fn pipeline_text(repos: &[String], orgs: &[String], api_url: &str) -> String
     } else {
         format!("api_url = \"{api_url}\"")
     };
-    let year_ago = time::OffsetDateTime::now_utc() - time::Duration::days(365);
+    let start_date = choices.start_date.clone().unwrap_or_else(|| {
+        let year_ago = time::OffsetDateTime::now_utc() - time::Duration::days(365);
+        format!(
+            "{}-{:02}-{:02}T00:00:00Z",
+            year_ago.year(),
+            u8::from(year_ago.month()),
+            year_ago.day()
+        )
+    });
     format!(
         r#"# tapline pipeline: GitHub → SQLite → dbt. Run it with `tapline run`; history: `tapline runs`.
 # Every string may use ${{VAR}} or ${{VAR:-default}} from the environment. Reference: README.md.
@@ -85,7 +101,7 @@ executable = "tap-github"                        # tapline carries its own copy
 [tap.config]
 repositories = [{repositories}]
 {organizations}
-start_date = "{year}-{month:02}-{day:02}T00:00:00Z"      # the first run reads nothing older
+start_date = "{start_date}"      # the first run reads nothing older
 auth_token = "${{GITHUB_TOKEN:-}}"                  # never printed or stored by tapline
 {api}
 
@@ -102,9 +118,6 @@ commands = ["run", "test"]                       # [] skips dbt
 [state]
 database = ".tapline/state.db"                   # bookmarks and run history
 "#,
-        year = year_ago.year(),
-        month = u8::from(year_ago.month()),
-        day = year_ago.day(),
     )
 }
 
@@ -114,7 +127,12 @@ mod tests {
 
     #[test]
     fn the_file_parses_as_a_pipeline() {
-        let text = pipeline_text(&["octo/app".into()], &["octo".into()], "http://127.0.0.1:9");
+        let text = pipeline_text(&Choices {
+            repos: vec!["octo/app".into()],
+            orgs: vec!["octo".into()],
+            start_date: None,
+            api_url: "http://127.0.0.1:9".into(),
+        });
         let env = |_: &str| None;
         let p = crate::plan::parse(&text, &env).expect("valid pipeline");
         assert_eq!(
@@ -124,7 +142,10 @@ mod tests {
         assert_eq!(p.tap.config["organizations"], serde_json::json!(["octo"]));
         assert_eq!(p.tap.config["api_url"], "http://127.0.0.1:9");
         assert_eq!(p.tap.config["auth_token"], "");
-        let text = pipeline_text(&[], &[], "https://api.github.com");
+        let text = pipeline_text(&Choices {
+            api_url: "https://api.github.com".into(),
+            ..Choices::default()
+        });
         let p = crate::plan::parse(&text, &env).expect("valid pipeline");
         assert!(p.tap.config.get("api_url").is_none());
     }

@@ -7,6 +7,7 @@ mod support;
 
 mod crash;
 mod failures;
+mod first_minutes;
 mod lock;
 mod run;
 mod schema_file;
