@@ -6,13 +6,16 @@
 //! - [`writer`]: compact JSON lines with upper-case types, flushed after each STATE.
 //! - [`catalog`]: the discovery catalog and its breadcrumb metadata.
 //! - [`state`]: bookmarks in the simple and the Meltano SDK partitioned layouts.
+//! - [`about`]: the `--about` document of a tap or target.
 
+pub mod about;
 pub mod catalog;
 pub mod message;
 pub mod reader;
 pub mod state;
 pub mod writer;
 
+pub use about::About;
 pub use catalog::{Catalog, CatalogEntry, Metadata, MetadataEntry, ReplicationMethod};
 pub use message::{ActivateVersion, Message, Record, Schema, StateMessage};
 pub use reader::{DEFAULT_MAX_LINE_BYTES, LineReader, MessageReader, ReadError, ReadErrorKind};
