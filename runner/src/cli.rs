@@ -71,6 +71,7 @@ pub enum Cmd {
         force: bool,
     },
     /// Run history: start, duration, status, records per stream, requests, error.
+    #[command(after_help = RUNS_EXAMPLES)]
     Runs {
         /// The pipeline file.
         #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
@@ -162,3 +163,7 @@ const DEMO_EXAMPLES: &str = "Examples:
 const INIT_EXAMPLES: &str = "Examples:
   tapline init --repo rust-lang/rust
   tapline init --org my-company -c pipelines/company.toml";
+
+const RUNS_EXAMPLES: &str = "Examples:
+  tapline runs
+  tapline runs -c pipelines/github.toml --output json | jq '.[0].status'";
