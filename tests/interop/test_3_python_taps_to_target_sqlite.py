@@ -13,10 +13,9 @@ from helpers import (
     EXAMPLES, assert_same_records, messages, peer, records, run, our, sqlite_rows, states, write_json,
 )
 
-# stargazers is left out: fake-github serves `{starred_at, user}` only for the media type
-# `application/vnd.github.star+json`, while singer-io asks for `application/vnd.github.v3.star+json`
-# (which GitHub also honours) and then fails on `record['user']` (see README, Interoperability).
-PEER_STREAMS = ["commits", "comments", "issues", "pull_requests", "releases"]
+# singer-io asks for stargazers with `application/vnd.github.v3.star+json`, which fake-github
+# (like GitHub) honours since this suite found it did not.
+PEER_STREAMS = ["commits", "comments", "issues", "pull_requests", "releases", "stargazers"]
 
 
 def instant(ts: str | None):
@@ -94,8 +93,12 @@ def test_singer_io_tap_github_into_target_sqlite(tmp_path, fake_github):
     for i, t in pulls.items():
         assert (rows[i]["number"], instant(rows[i]["merged_at"])) == (t["number"], instant(t["merged_at"])), i
     assert len(sqlite_rows(db, "releases")) == sum(t["counts"]["releases"] for t in truths)
+    # Every star arrives; singer-io keys stargazers on `user_id` alone, so a user who starred both
+    # repositories is one row (the peer's choice; our tap keys on repository and user).
+    assert len(sent["stargazers"]) == sum(t["counts"]["stargazers"] for t in truths)
 
-    keys = {"commits": "sha", "comments": "id", "issues": "id", "pull_requests": "id", "releases": "id"}
+    keys = {"commits": "sha", "comments": "id", "issues": "id", "pull_requests": "id", "releases": "id",
+            "stargazers": "user_id"}
     for stream, key in keys.items():
         assert_rows_hold_records(db, stream, key, sent[stream])
 

@@ -22,7 +22,8 @@ pub(crate) async fn list(
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains("application/vnd.github.star+json"));
+        // GitHub honours the versioned form too, which older clients (singer-io) send.
+        .any(|v| v.contains("application/vnd.github.star+json") || v.contains("application/vnd.github.v3.star+json"));
     let stars = &r.repo.stars;
     let (per_page, page) = (params.per_page(), params.page());
     let start = (page - 1).saturating_mul(per_page).min(stars.len());

@@ -120,6 +120,11 @@ async fn stargazers_oldest_first_and_star_media_type() {
     let at = times(&dated, "starred_at");
     assert!(at.windows(2).all(|w| w[0] < w[1]), "oldest first");
     assert_eq!(dated[0]["user"]["login"], plain[0]["login"]);
+    let v3 = [("accept", "application/vnd.github.v3.star+json")];
+    let versioned = request(&app, "/repos/mona/solo/stargazers?per_page=100", &v3)
+        .await
+        .items();
+    assert_eq!(versioned, dated, "the versioned media type is honoured too");
 }
 
 // The Link header, exactly as GitHub writes it, on the base the client used.
