@@ -23,7 +23,10 @@ pub(crate) async fn list(
         .iter()
         .filter_map(|v| v.to_str().ok())
         // GitHub honours the versioned form too, which older clients (singer-io) send.
-        .any(|v| v.contains("application/vnd.github.star+json") || v.contains("application/vnd.github.v3.star+json"));
+        .any(|v| {
+            v.contains("application/vnd.github.star+json")
+                || v.contains("application/vnd.github.v3.star+json")
+        });
     let stars = &r.repo.stars;
     let (per_page, page) = (params.per_page(), params.page());
     let start = (page - 1).saturating_mul(per_page).min(stars.len());
