@@ -107,6 +107,24 @@ impl Plan {
     }
 }
 
+/// Where a pipeline keeps its state, and under which name, without resolving its programs:
+/// what `tapline state` and `tapline runs` need, so they work where the tap is not installed.
+pub fn state_location(file: &Path) -> Result<(String, PathBuf), ConfigError> {
+    let fail = |problems: Vec<String>| ConfigError {
+        file: file.to_path_buf(),
+        problems,
+    };
+    let text =
+        std::fs::read_to_string(file).map_err(|e| fail(vec![format!("cannot read: {e}")]))?;
+    let env = |name: &str| std::env::var(name).ok();
+    let pipeline = parse(&text, &env).map_err(fail)?;
+    let base = std::path::absolute(file)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("."));
+    Ok((pipeline.name, base.join(pipeline.state.database)))
+}
+
 /// Parses pipeline text: TOML, then `${VAR}` expansion, then the typed structure.
 pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Pipeline, Vec<String>> {
     let mut doc: toml::Value = toml::from_str(text).map_err(|e| vec![one_line(&e.to_string())])?;

@@ -5,19 +5,18 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::Output;
-use crate::plan::Plan;
 use crate::state_store::StateStore;
 
 /// Prints the pipeline's runs, newest first.
 pub fn runs(config: &Path, output: Output) -> anyhow::Result<ExitCode> {
-    let plan = match Plan::load(config) {
-        Ok(plan) => plan,
+    let (name, state_db) = match crate::plan::state_location(config) {
+        Ok(location) => location,
         Err(e) => {
             eprintln!("tapline: error: {e}");
             return Ok(ExitCode::from(crate::run::exit::CONFIG));
         }
     };
-    let runs = StateStore::open(&plan.state_db)?.runs(&plan.name)?;
+    let runs = StateStore::open(&state_db)?.runs(&name)?;
     let mut out = std::io::stdout().lock();
     if output == Output::Json {
         writeln!(out, "{}", serde_json::to_string(&runs)?)?;

@@ -8,29 +8,28 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 use crate::cli::StateAction;
-use crate::plan::Plan;
 use crate::state_store::StateStore;
 
 /// Shows, sets or clears the pipeline's stored state.
 pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
-    let plan = match Plan::load(config) {
-        Ok(plan) => plan,
+    let (name, state_db) = match crate::plan::state_location(config) {
+        Ok(location) => location,
         Err(e) => {
             eprintln!("tapline: error: {e}");
             return Ok(ExitCode::from(crate::run::exit::CONFIG));
         }
     };
-    let store = StateStore::open(&plan.state_db)?;
+    let store = StateStore::open(&state_db)?;
     match action {
         StateAction::Show => {
             let mut out = std::io::stdout().lock();
-            match store.state(&plan.name)? {
+            match store.state(&name)? {
                 Some(state) => writeln!(out, "{}", serde_json::to_string_pretty(&state)?)?,
-                None => eprintln!("tapline: pipeline `{}` has no state yet", plan.name),
+                None => eprintln!("tapline: pipeline `{}` has no state yet", name),
             }
         }
         StateAction::Set { file } => {
-            let _lock = store.lock(&plan.name)?;
+            let _lock = store.lock(&name)?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let value: Value = serde_json::from_str(&text)
@@ -41,17 +40,13 @@ pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
                 "{}: a state must be a JSON object",
                 file.display()
             );
-            store.set_state(&plan.name, &value)?;
-            eprintln!(
-                "tapline: state of `{}` set from {}",
-                plan.name,
-                file.display()
-            );
+            store.set_state(&name, &value)?;
+            eprintln!("tapline: state of `{}` set from {}", name, file.display());
         }
         StateAction::Clear => {
-            let _lock = store.lock(&plan.name)?;
-            store.clear_state(&plan.name)?;
-            eprintln!("tapline: state of `{}` cleared", plan.name);
+            let _lock = store.lock(&name)?;
+            store.clear_state(&name)?;
+            eprintln!("tapline: state of `{}` cleared", name);
         }
     }
     Ok(ExitCode::SUCCESS)

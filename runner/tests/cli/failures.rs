@@ -172,3 +172,33 @@ fn a_failing_dbt_exits_3_after_a_successful_load() {
     // --no-dbt skips it.
     assert!(p.tapline(&["run", "--no-dbt"]).status.success());
 }
+
+#[test]
+fn state_commands_work_where_the_programs_are_not_installed() {
+    let p = Pipeline::with_text(
+        "name = \"x\"\n[tap]\nexecutable = \"tap-not-installed\"\n[target]\nexecutable = \"target-not-installed\"\n",
+    );
+    std::fs::write(
+        p.path().join("meltano.json"),
+        r#"{"singer_state": {"bookmarks": {"a": {"b": 1}}}}"#,
+    )
+    .unwrap();
+    let set = p.tapline(&[
+        "state",
+        "set",
+        p.path().join("meltano.json").to_str().unwrap(),
+    ]);
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert_eq!(
+        p.state(),
+        Some(serde_json::json!({"bookmarks": {"a": {"b": 1}}}))
+    );
+    assert!(p.tapline(&["runs"]).status.success());
+    assert!(p.tapline(&["state", "clear"]).status.success());
+    assert_eq!(p.state(), None);
+    assert_eq!(
+        p.tapline(&["run"]).status.code(),
+        Some(2),
+        "running still needs them"
+    );
+}
