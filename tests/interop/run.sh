@@ -12,7 +12,7 @@ repo="$(cd "$here/../.." && pwd)"
 # shellcheck source=venv.sh
 source "$here/venv.sh"
 
-bin_dir="${TAPLINE_BIN_DIR:-$repo/target/debug}"
+bin_dir="${TAPLINE_BIN_DIR:-${CARGO_TARGET_DIR:-$repo/target}/debug}"
 for b in tap-github target-sqlite tapline fake-github; do
   [[ -x "$bin_dir/$b" ]] || {
     echo "interop: $bin_dir/$b is missing: run \`cargo build --workspace --bins\` or set TAPLINE_BIN_DIR" >&2
