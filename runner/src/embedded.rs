@@ -19,6 +19,14 @@ pub fn write_dbt_project(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The embedded project's `requirements.txt`: what the managed dbt venv is made from.
+pub fn requirements() -> &'static str {
+    FILES
+        .iter()
+        .find(|(name, _)| *name == "requirements.txt")
+        .map_or("", |(_, text)| text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +50,6 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         write_dbt_project(dir.path()).expect("writes");
         assert!(dir.path().join("models/sources.yml").is_file());
+        assert!(requirements().contains("dbt-sqlite=="));
     }
 }

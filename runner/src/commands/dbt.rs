@@ -20,14 +20,19 @@ pub fn dbt(config: &Path, args: &[String]) -> anyhow::Result<ExitCode> {
         None
     };
     if args.first().map(String::as_str) == Some("install") {
-        // The pipeline's dbt project, else ./dbt (a checkout of tapline).
+        // The pipeline's dbt project, else ./dbt (a checkout of tapline), else the project
+        // compiled into tapline (an installed or containerised tapline).
         let project = plan
             .as_ref()
             .and_then(|p| p.dbt.as_ref())
             .map_or_else(|| PathBuf::from("dbt"), |d| d.project_dir.clone());
-        let dir = venv::ensure(&project.join("requirements.txt"), &mut |line| {
-            eprintln!("tapline: {line}")
-        })?;
+        let mut requirements = project.join("requirements.txt");
+        let embedded = tempfile::tempdir()?;
+        if !requirements.is_file() {
+            requirements = embedded.path().join("requirements.txt");
+            std::fs::write(&requirements, crate::embedded::requirements())?;
+        }
+        let dir = venv::ensure(&requirements, &mut |line| eprintln!("tapline: {line}"))?;
         println_path(&venv::dbt_in(&dir));
         return Ok(ExitCode::SUCCESS);
     }
