@@ -1,24 +1,13 @@
 //! `GET /repos/{owner}/{repo}/commits`: newest first; `sha` (branch or commit), `since`/`until`
 //! on the committer date, `author` (login or email); 409 on an empty repository.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{ApiError, Origin, Params, RepoRef, json_array, json_response, page_link};
-use crate::world::SharedWorld;
+use super::{ApiError, RepoRequest, json_array, json_response, page_link};
 
-pub(crate) async fn list(
-    State(world): State<SharedWorld>,
-    Path(path): Path<HashMap<String, String>>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let r = RepoRef::find(&world, &path)?;
-    let origin = Origin::new(&headers, &world.data.base);
-    let params = Params::new(q);
+pub(crate) async fn list(req: RepoRequest) -> Result<Response, ApiError> {
+    let r = req.repo()?;
     let commits = &r.repo.commits;
     if commits.is_empty() {
         return Err(ApiError::new(
@@ -27,10 +16,10 @@ pub(crate) async fn list(
         ));
     }
     let bad = |e: String| ApiError::new(StatusCode::BAD_REQUEST, e);
-    let since = params.time("since").map_err(bad)?;
-    let until = params.time("until").map_err(bad)?;
+    let since = req.params.time("since").map_err(bad)?;
+    let until = req.params.time("until").map_err(bad)?;
     // The branch is linear: history from a commit is every commit up to it.
-    let head = match params.get("sha") {
+    let head = match req.params.get("sha") {
         None => commits.len(),
         Some(s) if s == r.repo.default_branch || s == "HEAD" => commits.len(),
         Some(s) => match commits
@@ -51,19 +40,19 @@ pub(crate) async fn list(
         .map_or(head, |t| commits.partition_point(|c| c.date <= t))
         .min(head);
     let range = &commits[lo..hi.max(lo)];
-    let per_page = params.per_page();
-    let page = params.page();
+    let per_page = req.params.per_page();
+    let page = req.params.page();
     let link = |total: usize| {
         page_link(
-            &r.link_url(&origin, "commits"),
-            &params,
+            &r.link_url(&req.origin, "commits"),
+            &req.params,
             page,
             total,
             per_page,
         )
     };
-    if let Some(author) = params.get("author") {
-        let users = &world.data.users;
+    if let Some(author) = req.params.get("author") {
+        let users = &req.world.data.users;
         let picked: Vec<_> = range
             .iter()
             .rev()

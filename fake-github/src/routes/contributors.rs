@@ -1,30 +1,21 @@
 //! `GET /repos/{owner}/{repo}/contributors`: most contributions first; `204 No Content` for an
 //! empty repository.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{ApiError, Origin, Params, RepoRef, json_response, page_link};
-use crate::world::SharedWorld;
+use super::{ApiError, RepoRequest, json_response, page_link};
 
-pub(crate) async fn list(
-    State(world): State<SharedWorld>,
-    Path(path): Path<std::collections::HashMap<String, String>>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let r = RepoRef::find(&world, &path)?;
+pub(crate) async fn list(req: RepoRequest) -> Result<Response, ApiError> {
+    let r = req.repo()?;
     if r.repo.commits.is_empty() {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
-    let origin = Origin::new(&headers, &world.data.base);
-    let params = Params::new(q);
     let all = &r.repo.contributors;
-    let (per_page, page) = (params.per_page(), params.page());
+    let (per_page, page) = (req.params.per_page(), req.params.page());
     let start = (page - 1).saturating_mul(per_page).min(all.len());
     let end = (start + per_page).min(all.len());
-    let users = &world.data.user_json;
+    let users = &req.world.data.user_json;
     let mut out = Vec::with_capacity((end - start) * 1_200 + 2);
     out.push(b'[');
     for (k, (user, n)) in all[start..end].iter().enumerate() {
@@ -38,8 +29,8 @@ pub(crate) async fn list(
     }
     out.push(b']');
     let link = page_link(
-        &r.link_url(&origin, "contributors"),
-        &params,
+        &r.link_url(&req.origin, "contributors"),
+        &req.params,
         page,
         all.len(),
         per_page,

@@ -4,13 +4,11 @@
 //! and `assignee` filter. Pages are linked with an opaque `after=` cursor and no `rel="last"`,
 //! as GitHub does today; `page=` is still accepted.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{ApiError, Origin, Params, RepoRef, json_array, json_response};
+use super::{ApiError, Params, RepoRequest, json_array, json_response};
 use crate::data::Issue;
-use crate::world::SharedWorld;
 
 const CURSOR_PREFIX: &str = "Y3Vyc29yOnYyOp";
 
@@ -41,18 +39,14 @@ pub(crate) fn state_filter(params: &Params) -> Result<impl Fn(&Issue) -> bool, A
     })
 }
 
-pub(crate) async fn list(
-    State(world): State<SharedWorld>,
-    Path(path): Path<std::collections::HashMap<String, String>>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let r = RepoRef::find(&world, &path)?;
-    let origin = Origin::new(&headers, &world.data.base);
-    let params = Params::new(q);
-    let by_state = state_filter(&params)?;
-    let since = params.time("since").map_err(|e| ApiError::validation(&e))?;
-    let key: fn(&Issue) -> i64 = match params.get("sort").unwrap_or("created") {
+pub(crate) async fn list(req: RepoRequest) -> Result<Response, ApiError> {
+    let r = req.repo()?;
+    let by_state = state_filter(&req.params)?;
+    let since = req
+        .params
+        .time("since")
+        .map_err(|e| ApiError::validation(&e))?;
+    let key: fn(&Issue) -> i64 = match req.params.get("sort").unwrap_or("created") {
         "created" => |i| i.created,
         "updated" => |i| i.updated,
         "comments" => |i| i64::from(i.comments),
@@ -62,15 +56,16 @@ pub(crate) async fn list(
             ));
         }
     };
-    let desc = params.descending(true);
-    let users = &world.data.users;
+    let desc = req.params.descending(true);
+    let users = &req.world.data.users;
     let login = |u: u32| users[u as usize].login.as_str();
-    let labels: Vec<&str> = params
+    let labels: Vec<&str> = req
+        .params
         .get("labels")
         .map(|l| l.split(',').map(str::trim).collect())
         .unwrap_or_default();
-    let creator = params.get("creator");
-    let assignee = params.get("assignee");
+    let creator = req.params.get("creator");
+    let assignee = req.params.get("assignee");
     let repo = &*r.repo;
     let mut items: Vec<&Issue> = repo
         .issues
@@ -96,8 +91,8 @@ pub(crate) async fn list(
     if desc {
         items.reverse();
     }
-    let per_page = params.per_page();
-    let start = match params.get("after") {
+    let per_page = req.params.per_page();
+    let start = match req.params.get("after") {
         Some(c) => {
             let (k, n) =
                 parse_cursor(c).ok_or_else(|| ApiError::validation("invalid after cursor"))?;
@@ -109,7 +104,7 @@ pub(crate) async fn list(
                 }
             })
         }
-        None => (params.page() - 1)
+        None => (req.params.page() - 1)
             .saturating_mul(per_page)
             .min(items.len()),
     };
@@ -117,12 +112,15 @@ pub(crate) async fn list(
     let body = json_array(items[start..end].iter().map(|i| &i.frag), &r.fill());
     let link = (end < items.len() && end > start).then(|| {
         let last = items[end - 1];
-        let next = params.with(
+        let next = req.params.with(
             "after",
             &cursor(key(last), last.number),
             &["page", "before"],
         );
-        format!("<{}?{next}>; rel=\"next\"", r.link_url(&origin, "issues"))
+        format!(
+            "<{}?{next}>; rel=\"next\"",
+            r.link_url(&req.origin, "issues")
+        )
     });
     Ok(json_response(StatusCode::OK, body, link))
 }

@@ -52,6 +52,44 @@ pub(crate) fn router() -> Router<SharedWorld> {
     r.fallback(|| async { ApiError::not_found() })
 }
 
+/// What every repository endpoint starts from: the world, the path's repository, the base URL
+/// the client used, the query and the headers.
+pub(crate) struct RepoRequest {
+    pub world: SharedWorld,
+    pub path: HashMap<String, String>,
+    pub origin: Origin,
+    pub params: Params,
+    pub headers: HeaderMap,
+}
+
+impl RepoRequest {
+    /// The repository the path names.
+    pub(crate) fn repo(&self) -> Result<RepoRef<'_>, ApiError> {
+        RepoRef::find(&self.world, &self.path)
+    }
+}
+
+impl axum::extract::FromRequestParts<SharedWorld> for RepoRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        world: &SharedWorld,
+    ) -> Result<Self, ApiError> {
+        let axum::extract::Path(path) =
+            axum::extract::Path::<HashMap<String, String>>::from_request_parts(parts, world)
+                .await
+                .map_err(|_| ApiError::not_found())?;
+        Ok(RepoRequest {
+            world: world.clone(),
+            path,
+            origin: Origin::new(&parts.headers, &world.data.base),
+            params: Params::new(parts.uri.query().map(str::to_owned)),
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
 /// A GitHub error answer: status plus `{"message", "documentation_url", "status"}`.
 #[derive(Debug)]
 pub(crate) struct ApiError {

@@ -2,26 +2,16 @@
 //! open; `sort` created|updated|popularity|long-running; `direction` defaults to desc for
 //! `sort=created` or no sort, asc otherwise. There is no `since`.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::issues::state_filter;
-use super::{ApiError, Origin, Params, RepoRef, page_of};
+use super::{ApiError, RepoRequest, page_of};
 use crate::data::Issue;
-use crate::world::SharedWorld;
 
-pub(crate) async fn list(
-    State(world): State<SharedWorld>,
-    Path(path): Path<std::collections::HashMap<String, String>>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let r = RepoRef::find(&world, &path)?;
-    let origin = Origin::new(&headers, &world.data.base);
-    let params = Params::new(q);
-    let by_state = state_filter(&params)?;
-    let sort = params.get("sort").unwrap_or("created");
+pub(crate) async fn list(req: RepoRequest) -> Result<Response, ApiError> {
+    let r = req.repo()?;
+    let by_state = state_filter(&req.params)?;
+    let sort = req.params.get("sort").unwrap_or("created");
     let key: fn(&Issue) -> i64 = match sort {
         "created" => |i| i.created,
         "updated" => |i| i.updated,
@@ -33,8 +23,8 @@ pub(crate) async fn list(
             ));
         }
     };
-    let desc = params.descending(sort == "created");
-    let base = params.get("base");
+    let desc = req.params.descending(sort == "created");
+    let base = req.params.get("base");
     let mut items: Vec<&Issue> = r
         .repo
         .issues
@@ -49,5 +39,5 @@ pub(crate) async fn list(
         items.reverse();
     }
     let frags: Vec<_> = items.iter().filter_map(|i| i.pr_frag.as_ref()).collect();
-    Ok(page_of(&r, &origin, "pulls", &params, &frags))
+    Ok(page_of(&r, &req.origin, "pulls", &req.params, &frags))
 }

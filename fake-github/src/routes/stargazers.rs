@@ -1,24 +1,16 @@
 //! `GET /repos/{owner}/{repo}/stargazers`: oldest star first, no `sort`; users, or
 //! `{starred_at, user}` objects with `Accept: application/vnd.github.star+json`.
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::Response;
 
-use super::{ApiError, Origin, Params, RepoRef, json_response, page_link};
+use super::{ApiError, RepoRequest, json_response, page_link};
 use crate::util::fmt_ts;
-use crate::world::SharedWorld;
 
-pub(crate) async fn list(
-    State(world): State<SharedWorld>,
-    Path(path): Path<std::collections::HashMap<String, String>>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let r = RepoRef::find(&world, &path)?;
-    let origin = Origin::new(&headers, &world.data.base);
-    let params = Params::new(q);
-    let with_dates = headers
+pub(crate) async fn list(req: RepoRequest) -> Result<Response, ApiError> {
+    let r = req.repo()?;
+    let with_dates = req
+        .headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -28,10 +20,10 @@ pub(crate) async fn list(
                 || v.contains("application/vnd.github.v3.star+json")
         });
     let stars = &r.repo.stars;
-    let (per_page, page) = (params.per_page(), params.page());
+    let (per_page, page) = (req.params.per_page(), req.params.page());
     let start = (page - 1).saturating_mul(per_page).min(stars.len());
     let end = (start + per_page).min(stars.len());
-    let users = &world.data.user_json;
+    let users = &req.world.data.user_json;
     let mut out = Vec::with_capacity((end - start) * 1_200 + 2);
     out.push(b'[');
     for (k, s) in stars[start..end].iter().enumerate() {
@@ -50,8 +42,8 @@ pub(crate) async fn list(
     }
     out.push(b']');
     let link = page_link(
-        &r.link_url(&origin, "stargazers"),
-        &params,
+        &r.link_url(&req.origin, "stargazers"),
+        &req.params,
         page,
         stars.len(),
         per_page,
