@@ -40,9 +40,6 @@ fn main() -> ExitCode {
     }
     match tapline::commands::dispatch(args, &interrupt) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("tapline: error: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => singer::program::fail("tapline", e.as_ref(), &|_| false),
     }
 }

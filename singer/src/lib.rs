@@ -6,11 +6,13 @@
 //! - [`writer`]: compact JSON lines with upper-case types, flushed after each STATE.
 //! - [`catalog`]: the discovery catalog and its breadcrumb metadata.
 //! - [`state`]: bookmarks in the simple and the Meltano SDK partitioned layouts.
-//! - [`about`]: the `--about` document of a tap or target.
+//! - [`about`]: the `--about` document of a tap or target; [`program`]: stderr logging and
+//!   one-line failures, as every Singer program does them.
 
 pub mod about;
 pub mod catalog;
 pub mod message;
+pub mod program;
 pub mod reader;
 pub mod state;
 pub mod writer;

@@ -62,41 +62,11 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
 /// runs, and turns an error into one line on stderr and exit code 1.
 pub fn main() -> ExitCode {
     let args = <cli::Args as clap::Parser>::parse();
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
-        .with_target(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TAPLINE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    match run(args) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("target-sqlite: error: {}", one_line(&e));
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The error and its causes on one line, without the repeats that nested errors bring: a
-/// thiserror `source` that the message already shows, or rusqlite's SQLite code under its text.
-fn one_line(e: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in e.chain() {
-        if cause.is::<rusqlite::ffi::Error>() {
-            continue;
-        }
-        let cause = cause.to_string();
-        if text.contains(&cause) {
-            continue;
-        }
-        if !text.is_empty() {
-            text.push_str(": ");
-        }
-        text.push_str(&cause);
-    }
-    text.replace(['\r', '\n'], " ")
+    singer::program::init_logging();
+    // rusqlite repeats SQLite's error code under its own message: leave that cause out.
+    run(args).unwrap_or_else(|e| {
+        singer::program::fail("target-sqlite", e.as_ref(), &|cause| {
+            cause.is::<rusqlite::ffi::Error>()
+        })
+    })
 }
