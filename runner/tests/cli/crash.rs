@@ -16,6 +16,15 @@ fn slow_pipeline() -> (fake_github::RunningFake, Pipeline) {
     (fake, p)
 }
 
+/// Waits until a bookmark is stored: the target has committed rows, the load goes on.
+fn wait_for_bookmark(p: &Pipeline) {
+    let stored = || p.path().join(".tapline/state.db").exists() && p.state().is_some();
+    assert!(
+        wait_for(Duration::from_secs(60), stored),
+        "no bookmark stored"
+    );
+}
+
 fn truth_shas(fake: &fake_github::RunningFake) -> std::collections::BTreeSet<String> {
     REPOS.iter().flat_map(|r| truth_keys(fake, r).0).collect()
 }
@@ -30,14 +39,7 @@ fn killing_the_target_keeps_what_the_stored_bookmark_covers_and_a_rerun_complete
         .spawn()
         .unwrap();
     // A bookmark stored means the target committed rows; the load is not over yet.
-    assert!(
-        wait_for(Duration::from_secs(60), || p
-            .path()
-            .join(".tapline/state.db")
-            .exists()
-            && p.state().is_some()),
-        "no bookmark stored"
-    );
+    wait_for_bookmark(&p);
     let target = children(run.id())
         .into_iter()
         .find(|pid| {
@@ -107,14 +109,7 @@ fn sigterm_stops_the_run_keeps_the_state_and_exits_130() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    assert!(
-        wait_for(Duration::from_secs(60), || p
-            .path()
-            .join(".tapline/state.db")
-            .exists()
-            && p.state().is_some()),
-        "no bookmark stored"
-    );
+    wait_for_bookmark(&p);
     let kids = children(run.id());
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(run.id() as i32),

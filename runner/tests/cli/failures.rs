@@ -1,28 +1,7 @@
 //! Failures and their exit codes: config (2), tap or target (1), dbt (3); a failed tap keeps
 //! the state its target made durable.
 
-use std::os::unix::fs::PermissionsExt as _;
-
 use crate::support::*;
-
-fn script(p: &Pipeline, name: &str, body: &str) {
-    let path = p.path().join(name);
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn script_pipeline(extra: &str) -> Pipeline {
-    Pipeline::with_text(&format!(
-        r#"name = "script"
-[tap]
-executable = "./tap.sh"
-[target]
-executable = "{}"
-config = {{ database = "data/github.db" }}
-{extra}"#,
-        sibling("target-sqlite").display()
-    ))
-}
 
 const SCHEMA: &str = r#"{"type":"SCHEMA","stream":"things","schema":{"properties":{"id":{"type":"integer"}}},"key_properties":["id"]}"#;
 

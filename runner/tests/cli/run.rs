@@ -132,26 +132,18 @@ fn select_and_the_properties_flag_sync_only_the_chosen_streams() {
 
 #[test]
 fn any_executable_is_a_tap_and_configs_are_relative_to_the_pipeline_file() {
-    let p = Pipeline::with_text(&format!(
-        r#"name = "script"
-[tap]
-executable = "./tap.sh"
-[target]
-executable = "{}"
-config = {{ database = "data/github.db" }}
-"#,
-        sibling("target-sqlite").display()
-    ));
+    let p = script_pipeline("");
     let fixture = r#"{"type":"SCHEMA","stream":"things","schema":{"properties":{"id":{"type":"integer"},"name":{"type":"string"}}},"key_properties":["id"]}
 {"type":"RECORD","stream":"things","record":{"id":1,"name":"a"}}
 {"type":"RECORD","stream":"things","record":{"id":2,"name":"b"}}
 {"type":"STATE","value":{"bookmarks":{"things":{"id":2}}}}
 "#;
     std::fs::write(p.path().join("fixture.singer"), fixture).unwrap();
-    let script = p.path().join("tap.sh");
-    std::fs::write(&script, "#!/bin/sh\n# the config arrives as a file; state only on the second run\ntest -f \"$2\" || exit 9\ncat fixture.singer\n").unwrap();
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script(
+        &p,
+        "tap.sh",
+        "# the config arrives as a file\ntest -f \"$2\" || exit 9\ncat fixture.singer",
+    );
     let out = p.tapline(&["run"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(p.rows("things"), 2);

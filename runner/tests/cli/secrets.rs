@@ -4,7 +4,7 @@ use crate::support::*;
 
 #[test]
 fn the_token_is_never_printed_or_stored() {
-    let token = "ghp_tapline_test_secret_0123456789";
+    let token = "tapline-test-secret-0123456789";
     let fake = fake(&[("octo/app", 40, 10)], 0, Some(token));
     let p = Pipeline::github(
         &fake,
@@ -38,12 +38,12 @@ fn the_token_is_never_printed_or_stored() {
     // A wrong token fails, and the error does not echo it either.
     let out = p
         .command(&["run"])
-        .env("TAPLINE_TEST_TOKEN", "ghp_wrong_token_abcdef")
+        .env("TAPLINE_TEST_TOKEN", "tapline-wrong-token-abcdef")
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        !stderr(&out).contains("ghp_wrong_token_abcdef"),
+        !stderr(&out).contains("tapline-wrong-token-abcdef"),
         "{}",
         stderr(&out)
     );

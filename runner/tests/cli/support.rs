@@ -1,6 +1,7 @@
 //! A pipeline folder, the binaries and fake-github for each test.
 
 use std::collections::BTreeSet;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -180,4 +181,25 @@ pub fn alive(pid: u32) -> bool {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Writes an executable shell script `name` into the pipeline folder.
+pub fn script(p: &Pipeline, name: &str, body: &str) {
+    let path = p.path().join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A pipeline whose tap is `./tap.sh` (see [`script`]) loading target-sqlite, plus `extra`.
+pub fn script_pipeline(extra: &str) -> Pipeline {
+    Pipeline::with_text(&format!(
+        r#"name = "script"
+[tap]
+executable = "./tap.sh"
+[target]
+executable = "{}"
+config = {{ database = "data/github.db" }}
+{extra}"#,
+        sibling("target-sqlite").display()
+    ))
 }
