@@ -17,6 +17,10 @@ pub struct Args {
     /// Catalog selecting streams and fields; without one every stream is synced.
     #[arg(long, visible_alias = "properties", value_name = "CATALOG.json")]
     pub catalog: Option<PathBuf>,
+    /// Stream definitions to use instead of the embedded ones (their streams need schemas
+    /// among the embedded ones).
+    #[arg(long, value_name = "STREAMS.toml")]
+    pub definitions: Option<PathBuf>,
     /// Print the catalog and exit.
     #[arg(long)]
     pub discover: bool,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::engine::HttpOptions;
 use crate::engine::bookmarks::normalise_date;
+use crate::engine::{HttpOptions, Lookback};
 
 /// Configuration of `tap-github`, read from the JSON file given with `--config`.
 #[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -52,10 +52,27 @@ pub struct Config {
     /// Longest single wait for a rate limit, in seconds; a longer one fails the run.
     #[serde(default = "default_max_rate_limit_wait_s")]
     pub max_rate_limit_wait_s: u64,
-    /// How far before the bookmark an incremental request starts, in seconds (for commits
-    /// that arrive with old committer dates).
+    /// How far before the bookmark an incremental request starts, in seconds: one number for
+    /// every stream (raising the definitions' own lookback), or an object of stream name →
+    /// seconds (replacing it for those streams).
     #[serde(default)]
-    pub lookback_s: u64,
+    pub lookback_s: LookbackSetting,
+}
+
+/// The `lookback_s` setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum LookbackSetting {
+    /// Seconds for every stream.
+    All(u64),
+    /// Seconds per stream name.
+    PerStream(BTreeMap<String, u64>),
+}
+
+impl Default for LookbackSetting {
+    fn default() -> Self {
+        LookbackSetting::All(0)
+    }
 }
 
 fn default_api_url() -> String {
@@ -192,6 +209,23 @@ impl Config {
         }
     }
 
+    /// The lookback windows for the engine.
+    pub fn lookback(&self) -> Lookback {
+        match &self.lookback_s {
+            LookbackSetting::All(secs) => Lookback {
+                all: Duration::from_secs(*secs),
+                streams: BTreeMap::new(),
+            },
+            LookbackSetting::PerStream(map) => Lookback {
+                all: Duration::ZERO,
+                streams: map
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Duration::from_secs(*v)))
+                    .collect(),
+            },
+        }
+    }
+
     /// The list settings the partition sources read.
     pub fn settings(&self) -> BTreeMap<String, Vec<String>> {
         BTreeMap::from([
@@ -208,7 +242,8 @@ mod tests {
     #[test]
     fn defaults() {
         let c = Config::parse(r#"{"repositories": ["octo/app"]}"#).expect("valid");
-        assert_eq!((c.max_concurrency, c.max_retries, c.lookback_s), (4, 5, 0));
+        assert_eq!((c.max_concurrency, c.max_retries), (4, 5));
+        assert_eq!(c.lookback_s, LookbackSetting::All(0));
         assert_eq!(c.api_url, "https://api.github.com");
         assert_eq!(c.rate_limit_buffer, None);
     }
@@ -221,6 +256,13 @@ mod tests {
         let c = Config::parse(text).expect("valid");
         assert_eq!(c.start_date.as_deref(), Some("2023-12-31T23:00:00Z"));
         assert_eq!(c.api_url, "http://127.0.0.1:8080");
+        assert_eq!(c.lookback().all, Duration::from_secs(3600));
+        let c = Config::parse(r#"{"repositories": ["a/b"], "lookback_s": {"commits": 86400}}"#)
+            .expect("per stream");
+        assert_eq!(
+            c.lookback().streams.get("commits"),
+            Some(&Duration::from_secs(86400))
+        );
     }
 
     #[test]

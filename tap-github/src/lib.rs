@@ -50,7 +50,16 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         anyhow::bail!("--config CONFIG.json is required (see --help)");
     };
     let config = Config::load(&config_path)?;
-    let engine = engine()?;
+    let engine = match &args.definitions {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read definitions {}", path.display()))?;
+            let defs = engine::Definitions::parse(&text)
+                .map_err(|e| anyhow::anyhow!("definitions {}: {e}", path.display()))?;
+            engine::Engine::new(defs, SCHEMAS)?
+        }
+        None => engine()?,
+    };
     if args.discover {
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, &engine.discover())?;
@@ -86,7 +95,7 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         http: config.http_options(&engine.defs.http.auth_scheme, &engine.defs.http.headers),
         settings: config.settings(),
         start_date: config.start_date.clone(),
-        lookback: std::time::Duration::from_secs(config.lookback_s),
+        lookback: config.lookback(),
         max_concurrency: config.max_concurrency,
         catalog,
         state,

@@ -147,6 +147,38 @@ pub struct StreamDef {
     /// Relative cost of one partition, to start the longest work first (default 1).
     #[serde(default = "default_weight")]
     pub weight: u32,
+    /// Exact increments from a bookmarked head marker instead of dates (see [`HeadDef`]).
+    #[serde(default)]
+    pub head: Option<HeadDef>,
+}
+
+/// Exact increments for a list whose first record is its head (newest first, e.g. the history of a
+/// branch): a run bookmarks the head marker and the next run asks a delta endpoint for what is
+/// new since it, independent of dates. A probe request on the stream's path tells whether the
+/// head moved (its ETag makes an unchanged head one 304). When the delta endpoint refuses, or
+/// says the old head is no longer an ancestor, the run falls back to the replication parameter
+/// from the bookmark minus the stream's lookback, and says so.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadDef {
+    /// Query parameters of the probe, over the stream's own (the replication parameter is left
+    /// out), e.g. `per_page = "1"`.
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+    /// JSON pointer of the head marker inside the probe's first record (e.g. `/sha`).
+    pub pointer: String,
+    /// Path template of the delta request: the partition key, `{old}` (the bookmarked head) and
+    /// `{new}` (the probed head).
+    pub path: String,
+    /// Query parameters of the delta request.
+    #[serde(default)]
+    pub delta_params: BTreeMap<String, String>,
+    /// JSON pointer of the records inside a delta response (e.g. `/items`).
+    pub records: String,
+    /// JSON pointer of the comparison status inside a delta response (e.g. `/status`).
+    pub status: String,
+    /// Status values meaning the old head is an ancestor of the new one.
+    pub ancestor: Vec<String>,
 }
 
 fn default_weight() -> u32 {
@@ -168,12 +200,25 @@ pub enum Replication {
         key: String,
         /// The order of the list on that key.
         order: Order,
+        /// Ascending lists only: request each next page from the last value seen (the parameter
+        /// set to it, inclusive; records already emitted at that value are dropped by key)
+        /// instead of following the paginator, so that items moving to the end while the list
+        /// is paged cannot shift one out of reach.
+        #[serde(default)]
+        reanchor: bool,
+        /// Seconds subtracted from the bookmark on each run (default 0); the configuration can
+        /// raise it.
+        #[serde(default)]
+        lookback_s: u64,
     },
     /// The list is sorted newest first and has no filter: stop at the first record older than
-    /// the bookmark.
+    /// the bookmark minus the lookback.
     EarlyStop {
         /// JSON pointer of the replication key inside a record.
         key: String,
+        /// Seconds subtracted from the bookmark on each run (default 0).
+        #[serde(default)]
+        lookback_s: u64,
     },
 }
 
@@ -231,15 +276,39 @@ impl Definitions {
                         FieldSource::Pointer(p) => Some(p.as_str()),
                         FieldSource::Context(_) => None,
                     });
-            let key = match &s.replication {
-                Replication::SinceParam { key, .. } | Replication::EarlyStop { key } => {
-                    Some(key.as_str())
-                }
-                Replication::FullTable => None,
-            };
+            if let Replication::SinceParam {
+                reanchor: true,
+                order: Order::Descending,
+                ..
+            } = s.replication
+            {
+                return Err(format!(
+                    "stream `{}`: reanchor needs order = \"ascending\"",
+                    s.name
+                ));
+            }
+            let head = s
+                .head
+                .as_ref()
+                .map(|h| [h.pointer.as_str(), h.records.as_str(), h.status.as_str()]);
+            if s.head.is_some()
+                && !matches!(
+                    s.replication,
+                    Replication::SinceParam {
+                        order: Order::Descending,
+                        ..
+                    }
+                )
+            {
+                return Err(format!(
+                    "stream `{}`: head needs replication mode since_param with order = \"descending\"",
+                    s.name
+                ));
+            }
             for p in pointers
-                .chain(key)
+                .chain(s.replication_key())
                 .chain((!s.records.is_empty()).then_some(s.records.as_str()))
+                .chain(head.into_iter().flatten())
             {
                 if !p.starts_with('/') {
                     return Err(format!(
@@ -267,9 +336,19 @@ impl StreamDef {
     /// The replication key pointer, for incremental streams.
     pub fn replication_key(&self) -> Option<&str> {
         match &self.replication {
-            Replication::SinceParam { key, .. } | Replication::EarlyStop { key } => Some(key),
+            Replication::SinceParam { key, .. } | Replication::EarlyStop { key, .. } => Some(key),
             Replication::FullTable => None,
         }
+    }
+
+    /// The lookback the definitions give this stream (zero for full-table streams).
+    pub fn lookback(&self) -> std::time::Duration {
+        let secs = match &self.replication {
+            Replication::SinceParam { lookback_s, .. }
+            | Replication::EarlyStop { lookback_s, .. } => *lookback_s,
+            Replication::FullTable => 0,
+        };
+        std::time::Duration::from_secs(secs)
     }
 
     /// The replication key as a bookmark name: the pointer without its leading `/`, with `.`
@@ -320,6 +399,34 @@ mod tests {
         assert!(e.contains("ignore"), "{e}");
         let e = Definitions::parse(&MINIMAL.replace("\"/updated\"", "\"updated\""))
             .expect_err("pointer");
+        assert!(e.contains("JSON pointer"), "{e}");
+    }
+
+    #[test]
+    fn reanchoring_and_heads_fit_their_order_only() {
+        let reanchored = MINIMAL.replace(
+            "order = \"ascending\"",
+            "order = \"ascending\", reanchor = true",
+        );
+        assert!(Definitions::parse(&reanchored).is_ok());
+        let e = Definitions::parse(&reanchored.replace("ascending", "descending"))
+            .expect_err("descending");
+        assert!(e.contains("reanchor"), "{e}");
+        let head = "\n[stream.head]\npointer = \"/id\"\npath = \"/d/{old}...{new}\"\nrecords = \"/items\"\nstatus = \"/status\"\nancestor = [\"ahead\"]\n";
+        let e = Definitions::parse(&format!("{MINIMAL}{head}")).expect_err("ascending head");
+        assert!(e.contains("head needs"), "{e}");
+        let d = Definitions::parse(&format!(
+            "{}{head}",
+            MINIMAL.replace("ascending", "descending")
+        ))
+        .expect("a descending head");
+        assert!(d.streams[0].head.is_some());
+        let e = Definitions::parse(&format!(
+            "{}{}",
+            MINIMAL.replace("ascending", "descending"),
+            head.replace("\"/status\"", "\"status\"")
+        ))
+        .expect_err("pointer");
         assert!(e.contains("JSON pointer"), "{e}");
     }
 }

@@ -9,6 +9,7 @@
 //! - [`partitions`]: where the partition values come from.
 //! - [`bookmarks`]: bookmark arithmetic and partition entries.
 //! - [`catalog`]: discovery and selection.
+//! - `partition`: one stream × partition, a strategy per replication mode.
 //! - [`sync`]: the orchestrator and the single ordered writer.
 //! - [`metrics`]: Singer metric lines; [`error`]: errors.
 
@@ -19,6 +20,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod paginator;
+mod partition;
 pub mod partitions;
 pub mod sync;
 
@@ -29,7 +31,7 @@ use serde_json::Value;
 pub use definition::Definitions;
 pub use error::Error;
 pub use http::HttpOptions;
-pub use sync::{Summary, SyncOptions};
+pub use sync::{Lookback, Summary, SyncOptions};
 
 /// Definitions with their schemas, checked against each other.
 #[derive(Debug, Clone)]

@@ -4,7 +4,6 @@ use std::collections::HashSet;
 
 use super::definition::Paginator;
 use super::error::Error;
-use super::http::Response;
 
 /// Walks the pages of one partition.
 #[derive(Debug)]
@@ -22,11 +21,12 @@ impl PageCursor {
         }
     }
 
-    /// The next URL after `resp`, or `None` at the end. A URL seen before is an error.
-    pub fn advance(&mut self, stream: &str, resp: &Response) -> Result<Option<String>, Error> {
+    /// The next URL after a response whose `Link` header named `next`, or `None` at the end.
+    /// A URL seen before is an error.
+    pub fn advance(&mut self, stream: &str, next: Option<String>) -> Result<Option<String>, Error> {
         let next = match self.kind {
             Paginator::None => None,
-            Paginator::LinkHeader => resp.next.clone(),
+            Paginator::LinkHeader => next,
         };
         match next {
             Some(url) if !self.seen.insert(url.clone()) => Err(Error::PaginationLoop {
@@ -42,37 +42,29 @@ impl PageCursor {
 mod tests {
     use super::*;
 
-    fn resp(next: Option<&str>) -> Response {
-        Response {
-            status: 200,
-            body: vec![],
-            next: next.map(str::to_owned),
-            etag: None,
-        }
+    fn resp(next: Option<&str>) -> Option<String> {
+        next.map(str::to_owned)
     }
 
     #[test]
     fn follows_then_detects_a_loop() {
         let mut c = PageCursor::new(Paginator::LinkHeader, "http://x/a");
         assert_eq!(
-            c.advance("s", &resp(Some("http://x/b")))
+            c.advance("s", resp(Some("http://x/b")))
                 .expect("fresh")
                 .as_deref(),
             Some("http://x/b")
         );
         assert!(matches!(
-            c.advance("s", &resp(Some("http://x/a"))),
+            c.advance("s", resp(Some("http://x/a"))),
             Err(Error::PaginationLoop { .. })
         ));
-        assert_eq!(c.advance("s", &resp(None)).expect("end"), None);
+        assert_eq!(c.advance("s", resp(None)).expect("end"), None);
     }
 
     #[test]
     fn none_stops_after_one_page() {
         let mut c = PageCursor::new(Paginator::None, "http://x/a");
-        assert_eq!(
-            c.advance("s", &resp(Some("http://x/b"))).expect("end"),
-            None
-        );
+        assert_eq!(c.advance("s", resp(Some("http://x/b"))).expect("end"), None);
     }
 }

@@ -95,7 +95,7 @@ async fn list(
                 .filter_map(|i| i.pointer(field).and_then(Value::as_str))
                 .map(str::to_owned),
         );
-        match cursor.advance(path, &resp)? {
+        match cursor.advance(path, resp.next.clone())? {
             Some(next) => url = next,
             None => break,
         }

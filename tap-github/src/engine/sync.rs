@@ -14,13 +14,11 @@ use serde_json::{Map, Value};
 use singer::{ActivateVersion, Message, MessageWriter, Partition, Schema, State, StateMessage};
 use tokio::sync::mpsc;
 
-use super::bookmarks::{self, ETAG};
 use super::catalog;
-use super::definition::{Definitions, FieldSource, Order, Replication, StatusAction, StreamDef};
+use super::definition::{Definitions, Replication, StreamDef};
 use super::error::Error;
-use super::http::{Client, HttpOptions, Response};
-use super::metrics;
-use super::paginator::PageCursor;
+use super::http::{Client, HttpOptions};
+use super::partition;
 use super::partitions;
 
 /// Everything a sync needs besides the definitions.
@@ -33,13 +31,32 @@ pub struct SyncOptions {
     /// Lower bound of incremental streams on a first run (RFC 3339).
     pub start_date: Option<String>,
     /// How far before the bookmark an incremental request starts.
-    pub lookback: Duration,
+    pub lookback: Lookback,
     /// Partitions synced at the same time.
     pub max_concurrency: usize,
     /// The catalog; `None` syncs every stream.
     pub catalog: Option<singer::Catalog>,
     /// The state to resume from.
     pub state: State,
+}
+
+/// Lookback windows set by the configuration, over the definitions' own per stream.
+#[derive(Debug, Clone, Default)]
+pub struct Lookback {
+    /// For every stream: the definitions' lookback is raised to at least this.
+    pub all: Duration,
+    /// Per stream, replacing both the definitions' lookback and `all`.
+    pub streams: BTreeMap<String, Duration>,
+}
+
+impl Lookback {
+    /// The lookback of stream `def`.
+    pub fn of(&self, def: &StreamDef) -> Duration {
+        self.streams
+            .get(&def.name)
+            .copied()
+            .unwrap_or_else(|| def.lookback().max(self.all))
+    }
 }
 
 /// What a sync did.
@@ -54,7 +71,7 @@ pub struct Summary {
 }
 
 /// What workers send to the writer.
-enum Out {
+pub(super) enum Out {
     Records {
         stream: usize,
         records: Vec<Map<String, Value>>,
@@ -72,23 +89,26 @@ enum Out {
 }
 
 /// One stream as the run sees it.
-struct Planned {
-    def: StreamDef,
-    drop: BTreeSet<String>,
-    version: Option<i64>,
+pub(super) struct Planned {
+    pub def: StreamDef,
+    /// Top-level fields left out of its records.
+    pub drop: BTreeSet<String>,
+    /// The table version of a full-table stream.
+    pub version: Option<i64>,
     /// Partitions still running, for ACTIVATE_VERSION.
     pending: AtomicUsize,
 }
 
-struct Shared {
-    defs: Definitions,
-    streams: Vec<Planned>,
-    client: Client,
-    state: State,
-    start_date: Option<String>,
-    lookback: Duration,
-    max_retries: u32,
-    backoff: Duration,
+/// What every partition job shares.
+pub(super) struct Shared {
+    pub defs: Definitions,
+    pub streams: Vec<Planned>,
+    pub client: Client,
+    pub state: State,
+    pub start_date: Option<String>,
+    pub lookback: Lookback,
+    pub max_retries: u32,
+    pub backoff: Duration,
     failed: AtomicBool,
 }
 
@@ -186,7 +206,7 @@ pub async fn run<W: Write + Send + 'static>(
                 let Some((s, value)) = queue.lock().ok().and_then(|mut q| q.pop_front()) else {
                     return Ok(());
                 };
-                if let Err(e) = sync_partition(&shared, s, &value, &tx).await {
+                if let Err(e) = partition::sync(&shared, s, &value, &tx).await {
                     shared.failed.store(true, Ordering::Relaxed);
                     return Err(e);
                 }
@@ -272,253 +292,4 @@ fn write_all<W: Write>(
     }))?;
     w.flush()?;
     Ok((counts, state))
-}
-
-/// Syncs one stream × partition.
-async fn sync_partition(
-    sh: &Shared,
-    s: usize,
-    value: &str,
-    tx: &mpsc::Sender<Out>,
-) -> Result<(), Error> {
-    let planned = &sh.streams[s];
-    let def = &planned.def;
-    let mut context = Map::new();
-    context.insert(
-        sh.defs.partitions.key.clone(),
-        Value::String(value.to_owned()),
-    );
-    let prior = sh.state.partition(&def.name, &context);
-    let bookmark = prior.as_ref().and_then(|p| p.replication_key_value.clone());
-    let prior_etag = prior
-        .as_ref()
-        .and_then(|p| p.extra.get(ETAG))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-
-    let path = def
-        .path
-        .replace(&format!("{{{}}}", sh.defs.partitions.key), value);
-    let mut params = def.params.clone();
-    if let Replication::SinceParam { param, .. } = &def.replication
-        && let Some(since) = bookmarks::since(
-            bookmark.as_ref().and_then(Value::as_str),
-            sh.start_date.as_deref(),
-            sh.lookback,
-        )
-    {
-        params.insert(param.clone(), since);
-    }
-    // Early-stop streams start from the start date on a first run.
-    let floor = match &def.replication {
-        Replication::EarlyStop { .. } => bookmark
-            .clone()
-            .or_else(|| sh.start_date.clone().map(Value::String)),
-        _ => None,
-    };
-    let first = super::http::with_query(&sh.client.url(&path), &params)?;
-    let incremental = !matches!(def.replication, Replication::FullTable);
-    let ascending = matches!(
-        def.replication,
-        Replication::SinceParam {
-            order: Order::Ascending,
-            ..
-        }
-    );
-    let key_name = def.bookmark_name();
-
-    let mut cursor = PageCursor::new(def.paginator, &first);
-    let mut url = first;
-    let mut is_first = true;
-    let mut etag: Option<String> = None;
-    let mut max_seen: Option<Value> = None;
-    let mut count = 0u64;
-    let mut status_retries = 0u32;
-    loop {
-        let conditional = if is_first && incremental {
-            prior_etag.as_deref()
-        } else {
-            None
-        };
-        let resp = sh
-            .client
-            .get(&def.path, &url, &def.headers, conditional)
-            .await?;
-        let records = match resp.status {
-            304 => {
-                tracing::info!("{}: {value}: not modified", def.name);
-                break;
-            }
-            204 => Vec::new(),
-            200..=299 => parse_records(def, &url, &resp)?,
-            status => match sh.defs.action(def, status) {
-                Some(StatusAction::SkipPartition) => {
-                    tracing::warn!("{}: {url} answered {status}; skipping {value}", def.name);
-                    return Ok(());
-                }
-                Some(StatusAction::Empty) => Vec::new(),
-                Some(StatusAction::Retry) if status_retries < sh.max_retries => {
-                    status_retries += 1;
-                    tokio::time::sleep(sh.backoff.saturating_mul(1 << status_retries.min(10)))
-                        .await;
-                    continue;
-                }
-                _ => {
-                    let message = String::from_utf8_lossy(&resp.body)
-                        .chars()
-                        .take(200)
-                        .collect();
-                    return Err(Error::Status {
-                        stream: def.name.clone(),
-                        url,
-                        status,
-                        message,
-                    });
-                }
-            },
-        };
-        // The ETag is worth keeping when a 304 for it proves nothing changed: one page held
-        // everything, or the list is newest first so any change reaches the first page.
-        if is_first && incremental && (resp.next.is_none() || !ascending) {
-            etag = resp.etag.clone();
-        }
-        is_first = false;
-        let mut stop = false;
-        let mut page = Vec::with_capacity(records.len());
-        for mut record in records {
-            if let Some(key) = def.replication_key() {
-                let v = record.pointer(key).cloned();
-                if let (Some(floor), Some(v)) = (&floor, &v)
-                    && bookmarks::compare(v, floor) == std::cmp::Ordering::Less
-                {
-                    stop = true;
-                    break;
-                }
-                if ascending
-                    && let (Some(m), Some(v)) = (&max_seen, &v)
-                    && bookmarks::compare(v, m) == std::cmp::Ordering::Less
-                {
-                    return Err(Error::Unsorted {
-                        stream: def.name.clone(),
-                        earlier: m.to_string(),
-                        later: v.to_string(),
-                    });
-                }
-                max_seen = bookmarks::max(max_seen, v.as_ref());
-            }
-            let Value::Object(map) = &mut record else {
-                return Err(Error::Body {
-                    stream: def.name.clone(),
-                    url: url.clone(),
-                    why: "a record is not an object".into(),
-                });
-            };
-            add_fields(&sh.defs, def, &context, map);
-            map.retain(|k, _| !planned.drop.contains(k));
-            page.push(std::mem::take(map));
-        }
-        count += page.len() as u64;
-        let extracted = bookmarks::format_utc(time::OffsetDateTime::now_utc());
-        if !page.is_empty()
-            && tx
-                .send(Out::Records {
-                    stream: s,
-                    records: page,
-                    version: planned.version,
-                    extracted,
-                })
-                .await
-                .is_err()
-        {
-            return Ok(());
-        }
-        let next = if stop {
-            None
-        } else {
-            cursor.advance(&def.name, &resp)?
-        };
-        if ascending && next.is_some() {
-            // Mid-partition progress: everything up to max_seen is written.
-            let value = bookmarks::max(max_seen.clone(), bookmark.as_ref());
-            let _ = tx
-                .send(Out::Bookmark {
-                    stream: s,
-                    partition: bookmarks::partition(
-                        &context,
-                        key_name.clone(),
-                        value,
-                        prior_etag.as_deref(),
-                    ),
-                })
-                .await;
-        }
-        match next {
-            Some(n) => url = n,
-            None => break,
-        }
-    }
-    metrics::record_count(&def.name, &context, count);
-    if incremental {
-        let value = bookmarks::max(max_seen, bookmark.as_ref());
-        let etag = etag.or(prior_etag);
-        if value.is_some() || etag.is_some() {
-            let _ = tx
-                .send(Out::Bookmark {
-                    stream: s,
-                    partition: bookmarks::partition(&context, key_name, value, etag.as_deref()),
-                })
-                .await;
-        }
-    }
-    Ok(())
-}
-
-/// The records of a response body, per the stream's selector.
-fn parse_records(def: &StreamDef, url: &str, resp: &Response) -> Result<Vec<Value>, Error> {
-    let bad = |why: String| Error::Body {
-        stream: def.name.clone(),
-        url: url.to_owned(),
-        why,
-    };
-    if resp.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Vec::new());
-    }
-    let body: Value =
-        serde_json::from_slice(&resp.body).map_err(|e| bad(format!("invalid JSON: {e}")))?;
-    let at = if def.records.is_empty() {
-        Some(body)
-    } else {
-        body.pointer(&def.records).cloned()
-    };
-    match at {
-        Some(Value::Array(items)) => Ok(items),
-        Some(Value::Object(o)) => Ok(vec![Value::Object(o)]),
-        Some(Value::Null) | None => Ok(Vec::new()),
-        Some(other) => Err(bad(format!(
-            "records are neither an array nor an object: {}",
-            other.to_string().chars().take(80).collect::<String>()
-        ))),
-    }
-}
-
-fn add_fields(
-    defs: &Definitions,
-    def: &StreamDef,
-    context: &Map<String, Value>,
-    record: &mut Map<String, Value>,
-) {
-    for f in defs.add_fields.iter().chain(&def.add_fields) {
-        let value = match &f.from {
-            FieldSource::Context(k) => context.get(k).cloned(),
-            FieldSource::Pointer(p) => {
-                let v = Value::Object(std::mem::take(record));
-                let found = v.pointer(p).cloned();
-                if let Value::Object(o) = v {
-                    *record = o;
-                }
-                found
-            }
-        };
-        record.insert(f.name.clone(), value.unwrap_or(Value::Null));
-    }
 }

@@ -2,7 +2,6 @@
 //! pages, and the engine's source names neither GitHub nor any stream of streams.toml.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -11,6 +10,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::Value;
 use tap_github::engine::{Definitions, Engine, HttpOptions, SyncOptions};
+
+use crate::support::Sink;
 
 /// The query strings the fixture server saw.
 type Seen = Arc<Mutex<Vec<BTreeMap<String, String>>>>;
@@ -49,20 +50,6 @@ async fn widgets(
         );
     }
     (StatusCode::OK, h, body)
-}
-
-/// A `Write` whose bytes the test reads afterwards.
-#[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,7 +92,7 @@ async fn a_stream_defined_only_in_a_test_file_syncs() {
             vec!["acme".to_owned(), "closed".to_owned()],
         )]),
         start_date: None,
-        lookback: std::time::Duration::ZERO,
+        lookback: Default::default(),
         max_concurrency: 2,
         catalog: None,
         state,

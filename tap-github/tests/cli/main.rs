@@ -7,10 +7,12 @@ mod support;
 
 mod about;
 mod catalog;
+mod coverage;
 mod crash;
 mod declarative;
 mod errors;
 mod faults;
 mod full_sync;
 mod incremental;
+mod reanchor;
 mod schema_file;

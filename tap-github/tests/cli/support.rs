@@ -202,3 +202,27 @@ pub fn write(dir: &TempDir, name: &str, value: &Value) -> String {
     std::fs::write(&path, value.to_string()).unwrap();
     path.to_string_lossy().into_owned()
 }
+
+/// A `Write` whose bytes the test reads afterwards (for in-process engine runs).
+#[derive(Clone, Default)]
+pub struct Sink(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink {
+    /// The Singer messages written so far.
+    pub fn messages(&self) -> Vec<Value> {
+        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
