@@ -161,17 +161,20 @@ fn load(
         &Value::Object(plan.target.config.clone()),
     )?;
     let mut tap_args: Vec<PathBuf> = vec!["--config".into(), tap_config.clone()];
-    let stored = store.state(&plan.name)?;
-    let tap_state = if options.full_refresh {
+    if options.full_refresh {
         // What an earlier, failed full refresh saved must not be promoted by this one.
         store.discard_refresh(&plan.name)?;
-        match (selected(plan, options), stored) {
-            // The other streams' bookmarks stay visible to the tap.
-            (Some(streams), Some(state)) => Some(without_streams(&plan.name, state, streams)?),
-            _ => None,
-        }
-    } else {
-        stored
+    }
+    // A full refresh of every stream never reads the stored state, so it also gets over one
+    // that is unreadable.
+    let tap_state = match (options.full_refresh, selected(plan, options)) {
+        (false, _) => store.state(&plan.name)?,
+        (true, None) => None,
+        // The other streams' bookmarks stay visible to the tap.
+        (true, Some(streams)) => store
+            .state(&plan.name)?
+            .map(|state| without_streams(&plan.name, state, streams))
+            .transpose()?,
     };
     if let Some(state) = tap_state {
         tap_args.extend([

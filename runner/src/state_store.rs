@@ -207,7 +207,11 @@ impl StateStore {
         streams: Option<&[String]>,
     ) -> Result<(), StoreError> {
         let tx = self.immediate()?;
-        let current = self.slot(pipeline, "current")?;
+        // Replacing everything needs nothing of the stored state (which may be unreadable).
+        let current = match streams {
+            Some(_) => self.slot(pipeline, "current")?,
+            None => None,
+        };
         let refresh = self.slot(pipeline, "refresh")?;
         match promoted(pipeline, current, refresh, streams)? {
             Some(value) => self.put(pipeline, "current", &value)?,
@@ -566,6 +570,22 @@ mod tests {
         assert_eq!(s.state("a").expect("reads"), Some(expected));
         s.discard_refresh("a").expect("discards");
         assert_eq!(s.slot("a", "refresh").expect("reads"), None);
+    }
+
+    #[test]
+    fn promoting_every_stream_replaces_even_an_unreadable_state() {
+        let (_dir, s) = store();
+        s.exec(
+            "INSERT INTO state (pipeline, slot, value, updated_at) VALUES ('a', 'current', 'not json', '')",
+            [],
+        )
+        .expect("writes");
+        assert!(matches!(s.state("a"), Err(StoreError::Corrupt(..))));
+        s.set_refresh_state("a", &json!({"bookmarks": {}}))
+            .expect("writes");
+        assert!(s.promote_refresh("a", Some(&names(&["x"]))).is_err());
+        s.promote_refresh("a", None).expect("promotes");
+        assert_eq!(s.state("a").expect("reads"), Some(json!({"bookmarks": {}})));
     }
 
     #[test]
