@@ -589,6 +589,24 @@ mod tests {
     }
 
     #[test]
+    fn numbers_of_the_other_streams_come_back_unchanged() {
+        let (_dir, s) = store();
+        let text = r#"{"bookmarks":{"a":{"f":0.30000000000000004,"g":1e-7,"h":5e-324,"u":18446744073709551615,"i":-9007199254740993},"b":{"v":1}}}"#;
+        let value: Value = serde_json::from_str(text).expect("json");
+        s.set_state("p", &value).expect("writes");
+        s.set_refresh_state("p", &json!({"bookmarks": {"b": {"v": 2}}}))
+            .expect("writes");
+        s.promote_refresh("p", Some(&names(&["b"])))
+            .expect("promotes");
+        let after = s.state("p").expect("reads").expect("a state");
+        assert_eq!(
+            after["bookmarks"]["a"].to_string(),
+            r#"{"f":0.30000000000000004,"g":1e-7,"h":5e-324,"i":-9007199254740993,"u":18446744073709551615}"#
+        );
+        assert_eq!(after["bookmarks"]["b"], json!({"v": 2}));
+    }
+
+    #[test]
     fn clear_streams_keeps_the_others() {
         let (_dir, s) = store();
         assert!(
