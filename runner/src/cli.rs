@@ -22,7 +22,9 @@ pub enum Cmd {
         /// The pipeline file.
         #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
         config: PathBuf,
-        /// Ignore the stored bookmarks; replace them when the load succeeds.
+        /// Re-extract the selected streams (`--select`, else the file's `select`, else all) without
+        /// their bookmarks; only when the load succeeds, replace just their bookmarks (every
+        /// other stream's is kept; without a selection the whole state is replaced).
         #[arg(long)]
         full_refresh: bool,
         /// Streams to sync, comma-separated (overrides `select` in the file).
@@ -112,14 +114,33 @@ pub enum Cmd {
 #[derive(Debug, Subcommand)]
 pub enum StateAction {
     /// Print the stored state as JSON.
-    Show,
+    Show {
+        /// The state itself, or wrapped for `meltano state set`.
+        #[arg(long, value_enum, default_value = "singer")]
+        format: StateFormat,
+    },
     /// Store the state in FILE (a Singer state, or Meltano's `{"singer_state": …}`).
     Set {
         /// JSON file with the state.
         file: PathBuf,
     },
-    /// Forget the stored state: the next run starts from `start_date`.
-    Clear,
+    /// Forget the stored state (the next run starts from `start_date`), or with `--select` only
+    /// those streams' bookmarks.
+    Clear {
+        /// Streams whose bookmarks to forget, comma-separated; every other key is kept (a
+        /// `currently_syncing` naming one of them becomes null).
+        #[arg(long, value_delimiter = ',')]
+        select: Option<Vec<String>>,
+    },
+}
+
+/// How `tapline state show` prints the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StateFormat {
+    /// The Singer state, as the tap gets it.
+    Singer,
+    /// Meltano's wrapper, `{"singer_state": STATE}`.
+    Meltano,
 }
 
 /// Summary format.
@@ -143,13 +164,17 @@ Exit codes: 0 ok, 1 load failed, 2 config error, 3 dbt failed, 130 interrupted."
 
 const RUN_EXAMPLES: &str = "Examples:
   tapline run
-  tapline run --full-refresh
+  tapline run --full-refresh                   # every stream again; the whole state is replaced
+  tapline run --full-refresh --select issues   # issues again; the other bookmarks are kept
   tapline run --select commits --output json";
 
 const STATE_EXAMPLES: &str = "Examples:
   tapline state show > backup.json
+  tapline state set backup.json
+  tapline state clear --select issues          # the other streams keep their bookmarks
+  tapline state clear                          # everything
   meltano state get dev:tap-github-to-target-sqlite > state.json && tapline state set state.json
-  tapline state clear";
+  tapline state show --format meltano > state.json && meltano state set --force dev:tap-github-to-target-sqlite --input-file state.json";
 
 const DBT_EXAMPLES: &str = "Examples:
   tapline dbt install

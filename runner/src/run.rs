@@ -19,7 +19,7 @@ use crate::plan::Plan;
 use crate::process::{signal_group, spawn};
 use crate::progress::Progress;
 use crate::relay::{Metrics, mask, relay};
-use crate::state_store::{RunStatus, StateStore};
+use crate::state_store::{RunStatus, StateStore, without_streams};
 use crate::summary::{Report, table_rows};
 
 /// Exit codes, as the README documents them.
@@ -39,7 +39,8 @@ pub mod exit {
 /// Choices of `tapline run` beyond the pipeline file.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Run without state and replace the stored state when the load succeeds.
+    /// Re-extract the selected streams ([`selected`]; every stream without a selection) without
+    /// their bookmarks, and replace only those bookmarks when the load succeeds.
     pub full_refresh: bool,
     /// Streams to select instead of the file's `select`.
     pub select: Option<Vec<String>>,
@@ -51,6 +52,12 @@ pub struct Options {
 
 /// Set by the signal handler: stop the tap, keep what the target committed.
 pub type Interrupt = Arc<AtomicBool>;
+
+/// The streams a run selects, and so the ones a full refresh re-extracts: `--select`, else the
+/// pipeline file's `select`; `None` means every stream.
+pub fn selected<'a>(plan: &'a Plan, options: &'a Options) -> Option<&'a [String]> {
+    options.select.as_deref().or(plan.select.as_deref())
+}
 
 /// Runs `plan` once; the report says how it ended (its `exit_code` included).
 pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Result<Report> {
@@ -71,14 +78,22 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
         error: None,
     };
     let outcome = load(plan, options, interrupt, &store, &mut report);
+    let interrupted = interrupt.load(Ordering::SeqCst);
+    // A full refresh's bookmarks replace the stored ones only when it succeeded.
+    let outcome = match outcome {
+        Ok(()) if options.full_refresh && !interrupted => store
+            .promote_refresh(&plan.name, selected(plan, options))
+            .context("keeping the full refresh's bookmarks"),
+        other => other,
+    };
     let (status, code, error) = match outcome {
-        Ok(()) if interrupt.load(Ordering::SeqCst) => (
+        Ok(()) if interrupted => (
             RunStatus::Interrupted,
             exit::INTERRUPTED,
             Some("interrupted".to_string()),
         ),
         Ok(()) => (RunStatus::Success, exit::OK, None),
-        Err(e) if interrupt.load(Ordering::SeqCst) => (
+        Err(e) if interrupted => (
             RunStatus::Interrupted,
             exit::INTERRUPTED,
             Some(format!("interrupted: {e:#}")),
@@ -89,9 +104,6 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     report.exit_code = code;
     report.error = error.map(|e| mask(&e, &plan.secrets));
     if status == RunStatus::Success {
-        if options.full_refresh {
-            store.promote_refresh(&plan.name)?;
-        }
         let dbt = plan.dbt.as_ref().filter(|_| !options.no_dbt);
         if let Some(Err(e)) =
             dbt.map(|dbt| crate::dbt::run_commands(plan, dbt, interrupt, &mut report.dbt))
@@ -149,18 +161,28 @@ fn load(
         &Value::Object(plan.target.config.clone()),
     )?;
     let mut tap_args: Vec<PathBuf> = vec!["--config".into(), tap_config.clone()];
-    let stored = if options.full_refresh {
-        None
-    } else {
-        store.state(&plan.name)?
+    if options.full_refresh {
+        // What an earlier, failed full refresh saved must not be promoted by this one.
+        store.discard_refresh(&plan.name)?;
+    }
+    // A full refresh of every stream never reads the stored state, so it also gets over one
+    // that is unreadable.
+    let tap_state = match (options.full_refresh, selected(plan, options)) {
+        (false, _) => store.state(&plan.name)?,
+        (true, None) => None,
+        // The other streams' bookmarks stay visible to the tap.
+        (true, Some(streams)) => store
+            .state(&plan.name)?
+            .map(|state| without_streams(&plan.name, state, streams))
+            .transpose()?,
     };
-    if let Some(state) = stored {
+    if let Some(state) = tap_state {
         tap_args.extend([
             "--state".into(),
             private_json(tmp.path(), "state.json", &state)?,
         ]);
     }
-    if let Some(select) = options.select.as_ref().or(plan.select.as_ref()) {
+    if let Some(select) = selected(plan, options) {
         let catalog = discover(plan, &tap_config, select)?;
         tap_args.extend([
             plan.catalog_flag.as_str().into(),

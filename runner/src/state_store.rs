@@ -1,13 +1,18 @@
 //! The state database: each pipeline's bookmark (the newest STATE its target made durable), a
 //! bookmark being rebuilt by a full refresh, and the history of runs. Every write is its own
 //! transaction with `synchronous = FULL`, so a crash of anything keeps the newest bookmark.
+//!
+//! Per-stream changes (a full refresh of some streams, `tapline state clear --select`) are
+//! surgery on the stored state: only the named streams' bookmarks change, everything else is
+//! kept as it is ([`promoted`], [`without_streams`]).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 use serde_json::Value;
+use singer::State;
 
 /// Runs kept per pipeline.
 const KEEP_RUNS: i64 = 100;
@@ -37,6 +42,16 @@ pub enum StoreError {
     /// A stored bookmark is not JSON.
     #[error("stored state of pipeline `{0}` is not JSON: {1}")]
     Corrupt(String, serde_json::Error),
+    /// A state is not a JSON object, so its streams cannot be changed one by one.
+    #[error(
+        "{which} of pipeline `{pipeline}` is not a JSON object, so its streams cannot be changed one by one; `tapline state clear` or a full refresh of every stream replaces it"
+    )]
+    NotAnObject {
+        /// The pipeline.
+        pipeline: String,
+        /// Which state: the stored one or the full refresh's.
+        which: &'static str,
+    },
 }
 
 /// How a run ended.
@@ -174,25 +189,62 @@ impl StateStore {
         self.put(pipeline, "refresh", value)
     }
 
-    /// Makes the full refresh's bookmark the pipeline's bookmark.
-    pub fn promote_refresh(&self, pipeline: &str) -> Result<(), StoreError> {
-        let refresh = self.slot(pipeline, "refresh")?;
-        self.exec(
-            "DELETE FROM state WHERE pipeline = ?1 AND slot = 'current'",
-            params![pipeline],
-        )?;
-        if let Some(value) = refresh {
-            self.put(pipeline, "current", &value)?;
-        }
+    /// Forgets the bookmark of an earlier full refresh that did not succeed, so a new one starts
+    /// from nothing.
+    pub fn discard_refresh(&self, pipeline: &str) -> Result<(), StoreError> {
         self.exec(
             "DELETE FROM state WHERE pipeline = ?1 AND slot = 'refresh'",
             params![pipeline],
         )
     }
 
+    /// Ends a successful full refresh in one transaction: the pipeline's bookmark becomes
+    /// [`promoted`] from the stored one and the refresh's (`streams`: the refreshed streams,
+    /// `None` for all of them).
+    pub fn promote_refresh(
+        &self,
+        pipeline: &str,
+        streams: Option<&[String]>,
+    ) -> Result<(), StoreError> {
+        let tx = self.immediate()?;
+        // Replacing everything needs nothing of the stored state (which may be unreadable).
+        let current = match streams {
+            Some(_) => self.slot(pipeline, "current")?,
+            None => None,
+        };
+        let refresh = self.slot(pipeline, "refresh")?;
+        match promoted(pipeline, current, refresh, streams)? {
+            Some(value) => self.put(pipeline, "current", &value)?,
+            None => self.exec(
+                "DELETE FROM state WHERE pipeline = ?1 AND slot = 'current'",
+                params![pipeline],
+            )?,
+        }
+        self.discard_refresh(pipeline)?;
+        self.commit(tx)
+    }
+
     /// Forgets the bookmarks of `pipeline`.
     pub fn clear_state(&self, pipeline: &str) -> Result<(), StoreError> {
         self.exec("DELETE FROM state WHERE pipeline = ?1", params![pipeline])
+    }
+
+    /// Forgets the bookmarks of `streams` only ([`without_streams`]), in one transaction;
+    /// returns the streams that had one.
+    pub fn clear_streams(
+        &self,
+        pipeline: &str,
+        streams: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let tx = self.immediate()?;
+        let Some(current) = self.slot(pipeline, "current")? else {
+            return Ok(Vec::new());
+        };
+        let mut state = as_state(pipeline, current, STORED)?;
+        let removed = state.remove_streams(streams);
+        self.put(pipeline, "current", &state.to_value())?;
+        self.commit(tx)?;
+        Ok(removed)
     }
 
     /// Records the start of a run; returns its id.
@@ -280,6 +332,24 @@ impl StateStore {
         )
     }
 
+    /// Begins a transaction that takes the write lock at once (a read-modify-write cannot then
+    /// lose a race to another writer); the store's own methods run inside it.
+    fn immediate(&self) -> Result<Transaction<'_>, StoreError> {
+        Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate).map_err(|source| {
+            StoreError::Sql {
+                path: self.path.clone(),
+                source,
+            }
+        })
+    }
+
+    fn commit(&self, tx: Transaction<'_>) -> Result<(), StoreError> {
+        tx.commit().map_err(|source| StoreError::Sql {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
     fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
         self.conn
             .execute(sql, params)
@@ -289,6 +359,47 @@ impl StateStore {
                 source,
             })
     }
+}
+
+const STORED: &str = "the stored state";
+const REFRESH: &str = "the full refresh's state";
+
+fn as_state(pipeline: &str, value: Value, which: &'static str) -> Result<State, StoreError> {
+    State::from_value(value).map_err(|_| StoreError::NotAnObject {
+        pipeline: pipeline.to_string(),
+        which,
+    })
+}
+
+/// The bookmark a successful full refresh leaves. Of every stream (`streams` is `None`): the
+/// refresh's state, whole. Of some streams: `current` with each of `streams`' bookmarks taken
+/// from `refresh` (removed where it has none), every other stream and top-level key as it was.
+pub fn promoted(
+    pipeline: &str,
+    current: Option<Value>,
+    refresh: Option<Value>,
+    streams: Option<&[String]>,
+) -> Result<Option<Value>, StoreError> {
+    let Some(streams) = streams else {
+        return Ok(refresh);
+    };
+    let had_state = current.is_some();
+    let mut state = as_state(pipeline, current.unwrap_or(Value::Null), STORED)?;
+    let refresh = as_state(pipeline, refresh.unwrap_or(Value::Null), REFRESH)?;
+    state.replace_streams(&refresh, streams);
+    Ok((had_state || !state.0.is_empty()).then(|| state.to_value()))
+}
+
+/// The stored state `current` without the bookmarks of `streams` (and with a `currently_syncing`
+/// naming one of them set to null): what the tap of a full refresh of `streams` is given.
+pub fn without_streams(
+    pipeline: &str,
+    current: Value,
+    streams: &[String],
+) -> Result<Value, StoreError> {
+    let mut state = as_state(pipeline, current, STORED)?;
+    state.remove_streams(streams);
+    Ok(state.to_value())
 }
 
 #[cfg(test)]
@@ -326,13 +437,193 @@ mod tests {
         s.set_state("a", &json!(1)).expect("writes");
         s.set_refresh_state("a", &json!(2)).expect("writes");
         assert_eq!(s.state("a").expect("reads"), Some(json!(1)));
-        s.promote_refresh("a").expect("promotes");
+        s.promote_refresh("a", None).expect("promotes");
         assert_eq!(s.state("a").expect("reads"), Some(json!(2)));
-        s.promote_refresh("a").expect("promotes nothing");
+        s.promote_refresh("a", None).expect("promotes nothing");
         assert_eq!(
             s.state("a").expect("reads"),
             None,
             "a refresh that saved no state leaves none"
+        );
+    }
+
+    fn names(streams: &[&str]) -> Vec<String> {
+        streams.iter().map(|s| (*s).to_string()).collect()
+    }
+
+    /// A Meltano-shaped state: partitions with extra keys, a simple bookmark, other top-level
+    /// keys.
+    fn stored() -> Value {
+        json!({
+            "bookmarks": {
+                "commits": {"partitions": [{"context": {"repository": "o/a"}, "replication_key": "date",
+                                            "replication_key_value": "2024-01-01T00:00:00Z", "etag": "W/\"1\"", "x": [1.5]}]},
+                "issues": {"partitions": [{"context": {"repository": "o/a"}, "replication_key_value": "2024-01-01T00:00:00Z"}]},
+                "releases": {"version": 3}
+            },
+            "currently_syncing": "issues",
+            "x_tool": {"n": 1}
+        })
+    }
+
+    #[test]
+    fn promoted_replaces_only_the_refreshed_streams() {
+        let refresh = json!({
+            "bookmarks": {
+                "issues": {"partitions": [{"context": {"repository": "o/a"}, "replication_key_value": "2025-01-01T00:00:00Z"}]},
+                "commits": {"carried": "forward by the tap, ignored"}
+            },
+            "currently_syncing": null
+        });
+        let got = promoted(
+            "p",
+            Some(stored()),
+            Some(refresh.clone()),
+            Some(&names(&["issues", "releases"])),
+        )
+        .expect("objects")
+        .expect("a state");
+        let mut expected = stored();
+        expected["bookmarks"]["issues"] = refresh["bookmarks"]["issues"].clone();
+        expected["bookmarks"]
+            .as_object_mut()
+            .expect("object")
+            .remove("releases");
+        assert_eq!(got, expected, "releases had no bookmark in the refresh");
+        assert_eq!(
+            got["bookmarks"]["commits"].to_string(),
+            stored()["bookmarks"]["commits"].to_string(),
+            "byte for byte"
+        );
+        // Every stream: the refresh, whole.
+        assert_eq!(
+            promoted("p", Some(stored()), Some(refresh.clone()), None).expect("any"),
+            Some(refresh.clone())
+        );
+        assert_eq!(
+            promoted("p", Some(stored()), None, None).expect("any"),
+            None
+        );
+        // Nothing stored before: only the refreshed streams' bookmarks.
+        assert_eq!(
+            promoted("p", None, Some(refresh.clone()), Some(&names(&["issues"]))).expect("objects"),
+            Some(json!({"bookmarks": {"issues": refresh["bookmarks"]["issues"]}}))
+        );
+        assert_eq!(
+            promoted("p", None, None, Some(&names(&["issues"]))).expect("objects"),
+            None
+        );
+        // A refresh that saved nothing removes the refreshed streams' bookmarks.
+        let got = promoted("p", Some(stored()), None, Some(&names(&["issues"])))
+            .expect("objects")
+            .expect("a state");
+        assert!(got["bookmarks"].get("issues").is_none(), "{got}");
+        assert_eq!(
+            got["bookmarks"]["commits"],
+            stored()["bookmarks"]["commits"]
+        );
+    }
+
+    #[test]
+    fn surgery_needs_objects() {
+        let err =
+            promoted("p", Some(json!([1])), None, Some(&names(&["a"]))).expect_err("not an object");
+        assert_eq!(
+            err.to_string(),
+            "the stored state of pipeline `p` is not a JSON object, so its streams cannot be changed one by one; `tapline state clear` or a full refresh of every stream replaces it"
+        );
+        assert!(matches!(
+            promoted("p", Some(stored()), Some(json!("x")), Some(&names(&["a"]))),
+            Err(StoreError::NotAnObject { which: REFRESH, .. })
+        ));
+        assert!(without_streams("p", json!(3), &names(&["a"])).is_err());
+    }
+
+    #[test]
+    fn without_streams_is_what_the_tap_of_a_partial_refresh_gets() {
+        let got = without_streams("p", stored(), &names(&["issues"])).expect("object");
+        let mut expected = stored();
+        expected["bookmarks"]
+            .as_object_mut()
+            .expect("object")
+            .remove("issues");
+        expected["currently_syncing"] = Value::Null;
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn promotion_is_surgery_and_discards_the_refresh_slot() {
+        let (_dir, s) = store();
+        s.set_state("a", &stored()).expect("writes");
+        s.set_refresh_state("a", &json!({"bookmarks": {"issues": {"v": 2}}}))
+            .expect("writes");
+        s.promote_refresh("a", Some(&names(&["issues"])))
+            .expect("promotes");
+        let mut expected = stored();
+        expected["bookmarks"]["issues"] = json!({"v": 2});
+        assert_eq!(s.state("a").expect("reads"), Some(expected.clone()));
+        assert_eq!(s.slot("a", "refresh").expect("reads"), None);
+
+        // A bad refresh fails the promotion and leaves the stored state alone.
+        s.set_refresh_state("a", &json!([1])).expect("writes");
+        assert!(s.promote_refresh("a", Some(&names(&["issues"]))).is_err());
+        assert_eq!(s.state("a").expect("reads"), Some(expected));
+        s.discard_refresh("a").expect("discards");
+        assert_eq!(s.slot("a", "refresh").expect("reads"), None);
+    }
+
+    #[test]
+    fn promoting_every_stream_replaces_even_an_unreadable_state() {
+        let (_dir, s) = store();
+        s.exec(
+            "INSERT INTO state (pipeline, slot, value, updated_at) VALUES ('a', 'current', 'not json', '')",
+            [],
+        )
+        .expect("writes");
+        assert!(matches!(s.state("a"), Err(StoreError::Corrupt(..))));
+        s.set_refresh_state("a", &json!({"bookmarks": {}}))
+            .expect("writes");
+        assert!(s.promote_refresh("a", Some(&names(&["x"]))).is_err());
+        s.promote_refresh("a", None).expect("promotes");
+        assert_eq!(s.state("a").expect("reads"), Some(json!({"bookmarks": {}})));
+    }
+
+    #[test]
+    fn numbers_of_the_other_streams_come_back_unchanged() {
+        let (_dir, s) = store();
+        let text = r#"{"bookmarks":{"a":{"f":0.30000000000000004,"g":1e-7,"h":5e-324,"u":18446744073709551615,"i":-9007199254740993},"b":{"v":1}}}"#;
+        let value: Value = serde_json::from_str(text).expect("json");
+        s.set_state("p", &value).expect("writes");
+        s.set_refresh_state("p", &json!({"bookmarks": {"b": {"v": 2}}}))
+            .expect("writes");
+        s.promote_refresh("p", Some(&names(&["b"])))
+            .expect("promotes");
+        let after = s.state("p").expect("reads").expect("a state");
+        assert_eq!(
+            after["bookmarks"]["a"].to_string(),
+            r#"{"f":0.30000000000000004,"g":1e-7,"h":5e-324,"i":-9007199254740993,"u":18446744073709551615}"#
+        );
+        assert_eq!(after["bookmarks"]["b"], json!({"v": 2}));
+    }
+
+    #[test]
+    fn clear_streams_keeps_the_others() {
+        let (_dir, s) = store();
+        assert!(
+            s.clear_streams("a", &names(&["issues"]))
+                .expect("nothing stored")
+                .is_empty()
+        );
+        assert_eq!(s.state("a").expect("reads"), None);
+        s.set_state("a", &stored()).expect("writes");
+        assert_eq!(
+            s.clear_streams("a", &names(&["issues", "typo"]))
+                .expect("clears"),
+            names(&["issues"])
+        );
+        assert_eq!(
+            s.state("a").expect("reads"),
+            Some(without_streams("a", stored(), &names(&["issues"])).expect("object"))
         );
     }
 

@@ -121,7 +121,48 @@ impl State {
             }
         }
     }
+
+    /// Removes the bookmarks of `streams`, and a `currently_syncing` naming one of them (set to
+    /// null); every other key is left as it is. Returns the streams that had a bookmark.
+    pub fn remove_streams<S: AsRef<str>>(&mut self, streams: &[S]) -> Vec<String> {
+        let mut removed = Vec::new();
+        if let Some(Value::Object(bookmarks)) = self.0.get_mut("bookmarks") {
+            for stream in streams {
+                if bookmarks.remove(stream.as_ref()).is_some() {
+                    removed.push(stream.as_ref().to_owned());
+                }
+            }
+        }
+        if let Some(syncing) = self.0.get_mut(CURRENTLY_SYNCING)
+            && streams.iter().any(|s| syncing.as_str() == Some(s.as_ref()))
+        {
+            *syncing = Value::Null;
+        }
+        removed
+    }
+
+    /// Gives each of `streams` the bookmark it has in `source`, removing it where `source` has
+    /// none; every other stream and top-level key is left as it is.
+    pub fn replace_streams<S: AsRef<str>>(&mut self, source: &State, streams: &[S]) {
+        for stream in streams {
+            let stream = stream.as_ref();
+            match source.0.get("bookmarks").and_then(|b| b.get(stream)) {
+                Some(bookmark) => {
+                    object_entry(&mut self.0, "bookmarks")
+                        .insert(stream.to_owned(), bookmark.clone());
+                }
+                None => {
+                    if let Some(Value::Object(bookmarks)) = self.0.get_mut("bookmarks") {
+                        bookmarks.remove(stream);
+                    }
+                }
+            }
+        }
+    }
 }
+
+/// The top-level key singer-python taps (and Meltano) use for the stream being synced.
+const CURRENTLY_SYNCING: &str = "currently_syncing";
 
 fn upsert_partition(partitions: &mut Vec<Value>, value: Value) {
     let context = value.get("context").cloned();
@@ -233,6 +274,79 @@ mod tests {
                 },
                 "currently_syncing": null
             })
+        );
+    }
+
+    fn surgery_fixture() -> State {
+        State::from_value(json!({
+            "bookmarks": {
+                "commits": {"partitions": [{"context": {"repository": "a/b"}, "replication_key_value": "1", "etag": "W/\"c\""}]},
+                "issues": {"partitions": [{"context": {"repository": "a/b"}, "replication_key_value": "1"}]},
+                "releases": {"version": 1}
+            },
+            "currently_syncing": "issues",
+            "x_tool": {"kept": [1, 2.5, null]}
+        }))
+        .expect("object")
+    }
+
+    #[test]
+    fn remove_streams_drops_only_their_bookmarks_and_currently_syncing() {
+        let mut s = surgery_fixture();
+        let removed = s.remove_streams(&["issues", "nope"]);
+        assert_eq!(removed, vec!["issues".to_string()]);
+        let mut expected = surgery_fixture().to_value();
+        expected["bookmarks"]
+            .as_object_mut()
+            .expect("object")
+            .remove("issues");
+        expected["currently_syncing"] = Value::Null;
+        assert_eq!(s.to_value(), expected);
+
+        let mut s = surgery_fixture();
+        s.remove_streams(&["releases"]);
+        assert_eq!(
+            s.0.get("currently_syncing"),
+            Some(&json!("issues")),
+            "currently_syncing names another stream"
+        );
+        let mut empty = State::default();
+        assert!(empty.remove_streams(&["issues"]).is_empty());
+        assert_eq!(empty, State::default(), "no bookmarks key is created");
+    }
+
+    #[test]
+    fn replace_streams_takes_only_the_named_bookmarks() {
+        let mut s = surgery_fixture();
+        let source = State::from_value(json!({
+            "bookmarks": {
+                "issues": {"partitions": [{"context": {"repository": "a/b"}, "replication_key_value": "9"}]},
+                "commits": {"ignored": true}
+            },
+            "currently_syncing": null,
+            "x_tool": "ignored"
+        }))
+        .expect("object");
+        s.replace_streams(&source, &["issues", "releases"]);
+        let mut expected = surgery_fixture().to_value();
+        expected["bookmarks"]["issues"] = source.to_value()["bookmarks"]["issues"].clone();
+        expected["bookmarks"]
+            .as_object_mut()
+            .expect("object")
+            .remove("releases");
+        assert_eq!(s.to_value(), expected);
+        assert_eq!(
+            serde_json::to_string(&s.to_value()["bookmarks"]["commits"]).expect("json"),
+            serde_json::to_string(&surgery_fixture().to_value()["bookmarks"]["commits"])
+                .expect("json"),
+            "the other streams are byte-identical"
+        );
+
+        let mut empty = State::default();
+        empty.replace_streams(&source, &["issues"]);
+        assert_eq!(
+            empty.to_value(),
+            json!({"bookmarks": {"issues": source.to_value()["bookmarks"]["issues"]}})
         );
     }
 

@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use serde_json::Value;
+use serde_json::{Value, json};
 
-use crate::cli::StateAction;
+use crate::cli::{StateAction, StateFormat};
 use crate::state_store::StateStore;
 
 /// Shows, sets or clears the pipeline's stored state.
@@ -21,10 +21,16 @@ pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
     };
     let store = StateStore::open(&state_db)?;
     match action {
-        StateAction::Show => {
+        StateAction::Show { format } => {
             let mut out = std::io::stdout().lock();
             match store.state(&name)? {
-                Some(state) => writeln!(out, "{}", serde_json::to_string_pretty(&state)?)?,
+                Some(state) => {
+                    let shown = match format {
+                        StateFormat::Singer => state,
+                        StateFormat::Meltano => json!({ "singer_state": state }),
+                    };
+                    writeln!(out, "{}", serde_json::to_string_pretty(&shown)?)?;
+                }
                 None => eprintln!("tapline: pipeline `{}` has no state yet", name),
             }
         }
@@ -43,10 +49,39 @@ pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
             store.set_state(&name, &value)?;
             eprintln!("tapline: state of `{}` set from {}", name, file.display());
         }
-        StateAction::Clear => {
+        StateAction::Clear { select: None } => {
             let _lock = store.lock(&name)?;
             store.clear_state(&name)?;
             eprintln!("tapline: state of `{}` cleared", name);
+        }
+        StateAction::Clear {
+            select: Some(streams),
+        } => {
+            anyhow::ensure!(
+                streams.iter().all(|s| !s.trim().is_empty()),
+                "--select: a stream name is empty"
+            );
+            let _lock = store.lock(&name)?;
+            let removed = store.clear_streams(&name, &streams)?;
+            let absent: Vec<&str> = streams
+                .iter()
+                .filter(|s| !removed.contains(s))
+                .map(String::as_str)
+                .collect();
+            if !removed.is_empty() {
+                eprintln!(
+                    "tapline: bookmarks of {} cleared in `{}`; the other streams keep theirs",
+                    removed.join(", "),
+                    name
+                );
+            }
+            if !absent.is_empty() {
+                eprintln!(
+                    "tapline: `{}` had no bookmark of {}",
+                    name,
+                    absent.join(", ")
+                );
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

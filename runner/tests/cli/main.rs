@@ -12,3 +12,4 @@ mod lock;
 mod run;
 mod schema_file;
 mod secrets;
+mod state_surgery;
