@@ -20,6 +20,9 @@ pub mod writer;
 pub use about::About;
 pub use catalog::{Catalog, CatalogEntry, Metadata, MetadataEntry, ReplicationMethod};
 pub use message::{ActivateVersion, Message, Record, Schema, StateMessage};
-pub use reader::{DEFAULT_MAX_LINE_BYTES, LineReader, MessageReader, ReadError, ReadErrorKind};
+pub use reader::{
+    DEFAULT_MAX_LINE_BYTES, LineContent, LineReader, MessageReader, ReadError, ReadErrorKind,
+    parse_text,
+};
 pub use state::{Partition, State};
 pub use writer::MessageWriter;

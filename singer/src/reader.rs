@@ -205,6 +205,28 @@ pub fn parse_line(bytes: &[u8]) -> Result<Option<Message>, ReadErrorKind> {
     })
 }
 
+/// What one line of text holds.
+#[derive(Debug, PartialEq)]
+pub enum LineContent {
+    /// Nothing but white space.
+    Blank,
+    /// A Singer message.
+    Message(Message),
+    /// A message whose type Singer does not define, with that type.
+    Unknown(String),
+}
+
+/// Parses one line of text (for callers that look at the text before it is parsed).
+pub fn parse_text(text: &str) -> Result<LineContent, ReadErrorKind> {
+    if text.trim().is_empty() {
+        return Ok(LineContent::Blank);
+    }
+    Ok(match message::parse(text)? {
+        Parsed::Message(m) => LineContent::Message(m),
+        Parsed::Unknown(kind) => LineContent::Unknown(kind),
+    })
+}
+
 /// Parses one line's bytes; `Ok(None)` for a blank line.
 fn parse_bytes(bytes: &[u8]) -> Result<Option<Parsed>, ReadErrorKind> {
     let text = std::str::from_utf8(bytes).map_err(|e| ReadErrorKind::InvalidUtf8 {

@@ -4,50 +4,23 @@ use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+pub use target_core::{OnInvalidRecord, Settings};
 
 /// Configuration of `target-sqlite`, read from the JSON file given with `--config`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct Config {
     /// Path of the SQLite database file; missing parent folders are created.
     pub database: PathBuf,
-    /// Rows after which the next STATE commits the open transaction.
-    #[serde(default = "default_batch_size_rows")]
-    #[schemars(range(min = 1))]
-    pub batch_size_rows: u64,
-    /// Nesting depth up to which objects with declared properties become `parent__child`
-    /// columns; deeper objects are stored as JSON text.
-    #[serde(default = "default_flatten_max_depth")]
-    pub flatten_max_depth: usize,
-    /// Add the `_sdc_*` metadata columns.
-    #[serde(default = "yes")]
-    pub add_record_metadata: bool,
-    /// Validate each record against its stream's JSON Schema.
-    #[serde(default = "yes")]
-    pub validate_records: bool,
-    /// What to do with a record that fails validation.
-    #[serde(default)]
-    pub on_invalid_record: OnInvalidRecord,
-    /// On ACTIVATE_VERSION, delete rows of older versions instead of setting `_sdc_deleted_at`.
-    #[serde(default)]
-    pub hard_delete: bool,
+    /// The settings every target shares.
+    #[serde(flatten)]
+    pub settings: Settings,
     /// SQLite journal mode.
     #[serde(default)]
     pub journal_mode: JournalMode,
     /// SQLite synchronous setting; FULL makes each commit that precedes an echoed STATE durable.
     #[serde(default)]
     pub synchronous: Synchronous,
-}
-
-/// What happens to a record that fails validation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum OnInvalidRecord {
-    /// Stop with an error; nothing after the last echoed STATE is committed.
-    #[default]
-    Fail,
-    /// Store it in `_sdc_rejected_records` and go on.
-    Reject,
 }
 
 /// SQLite `journal_mode`.
@@ -76,18 +49,6 @@ pub enum Synchronous {
     Off,
 }
 
-fn default_batch_size_rows() -> u64 {
-    100_000
-}
-
-fn default_flatten_max_depth() -> usize {
-    10
-}
-
-fn yes() -> bool {
-    true
-}
-
 impl Config {
     /// Reads and checks a config file; errors name the file and the key at fault.
     pub fn load(path: &Path) -> anyhow::Result<Self> {
@@ -97,14 +58,11 @@ impl Config {
         Self::parse(&text).with_context(|| format!("config {}", path.display()))
     }
 
-    /// Parses config JSON text.
+    /// Parses config JSON text; unknown keys are an error naming the key.
     pub fn parse(text: &str) -> anyhow::Result<Self> {
-        let config: Self = serde_json::from_str(text)?;
-        anyhow::ensure!(
-            config.batch_size_rows >= 1,
-            "batch_size_rows must be at least 1"
-        );
-        Ok(config)
+        Ok(target_core::settings::parse_config(text, |c: &Self| {
+            &c.settings
+        })?)
     }
 
     /// The config's JSON Schema, as checked in at `schemas/target-sqlite.config.json`.
@@ -120,10 +78,8 @@ mod tests {
     #[test]
     fn defaults() {
         let c = Config::parse(r#"{"database": "x.db"}"#).expect("valid");
-        assert_eq!(c.batch_size_rows, 100_000);
-        assert_eq!(c.flatten_max_depth, 10);
-        assert!(c.add_record_metadata && c.validate_records && !c.hard_delete);
-        assert_eq!(c.on_invalid_record, OnInvalidRecord::Fail);
+        assert_eq!(c.settings, Settings::default());
+        assert_eq!(c.settings.batch_size_rows, 100_000);
         assert_eq!(
             (c.journal_mode, c.synchronous),
             (JournalMode::Wal, Synchronous::Full)
@@ -136,7 +92,10 @@ mod tests {
             "add_record_metadata": true, "validate_records": true, "on_invalid_record": "reject",
             "hard_delete": false, "journal_mode": "WAL", "synchronous": "FULL"}"#;
         assert_eq!(
-            Config::parse(text).expect("valid").on_invalid_record,
+            Config::parse(text)
+                .expect("valid")
+                .settings
+                .on_invalid_record,
             OnInvalidRecord::Reject
         );
     }

@@ -1,24 +1,18 @@
 //! `target-sqlite`: a fast, strict Singer target that loads SQLite.
 //!
+//! The rules (names, types, flattening, evolution, validation, the STATE loop) are
+//! `target-core`'s; this crate is SQLite behind its [`target_core::Backend`] trait.
+//!
 //! # Layout
 //! - [`config`]: the JSON config file and its schema.
-//! - [`names`]: stream and property names → SQLite identifiers.
-//! - [`ddl`]: JSON Schema → columns and SQLite types.
-//! - [`sink`]: one stream's table, its evolution and its prepared statements.
-//! - [`decode`]: the reader thread: parse and validate.
-//! - [`loader`]: the loop that commits only at STATE boundaries and echoes each committed STATE.
-//! - [`db`]: opening the database; [`about`]: `--about`; [`summary`]: end-of-run counts.
+//! - [`backend`]: the type map, prepared statements, savepoints and the rejected-records table.
+//! - [`db`]: opening the database; [`about`]: `--about`; [`cli`]: the command line.
 
 pub mod about;
+pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod db;
-pub mod ddl;
-pub mod decode;
-pub mod loader;
-pub mod names;
-pub mod sink;
-pub mod summary;
 
 use std::io::{BufReader, Write};
 use std::process::ExitCode;
@@ -26,8 +20,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 pub use config::Config;
-pub use loader::{LoadError, load};
-pub use summary::Summary;
+pub use target_core::{LoadError, Summary};
 
 /// Runs the command line: `--about`, or a load from stdin (or `--input`) into the database.
 pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
@@ -53,7 +46,8 @@ pub fn run(args: cli::Args) -> anyhow::Result<ExitCode> {
         None => Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())),
     };
     let conn = db::open(&config)?;
-    let summary = load(&conn, &config, input, &mut stdout)?;
+    let mut backend = backend::Sqlite::new(&conn);
+    let summary = target_core::load(&mut backend, &config.settings, input, &mut stdout)?;
     eprint!("{summary}");
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ mod support;
 mod about;
 mod bad_input;
 mod crash;
+mod numbers;
 mod schema_file;
 mod state;
 mod tables;

@@ -7,6 +7,13 @@ use serde_json::json;
 
 use crate::support::*;
 
+/// Rows of `table` another reader sees (0 when the table itself is not committed yet).
+fn uncommitted_rows_seen(dir: &tempfile::TempDir, table: &str) -> i64 {
+    let conn = open_db(&db_path(dir));
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap_or(0)
+}
+
 fn count_rows(dir: &tempfile::TempDir, table: &str) -> i64 {
     rows(&db_path(dir), &format!("SELECT count(*) FROM {table}"))[0][0]
         .as_i64()
@@ -91,20 +98,57 @@ fn batch_size_rows_decides_which_states_commit() {
     ]);
     let (dir, mut cmd) = setup_with(json!({"batch_size_rows": 2}));
     let out = run_ok(&mut cmd, input);
-    // "a" and "c" wait (1 row pending); "b" and "d" commit; end of input commits row 6 too.
-    assert_eq!(stdout_json(&out), [json!("b"), json!("d")]);
+    // "a" and "c" wait (1 row pending); "b" commits and echoes "a" and "b", "d" echoes "c" and
+    // "d"; end of input commits row 6 too.
+    assert_eq!(
+        stdout_json(&out),
+        [json!("a"), json!("b"), json!("c"), json!("d")]
+    );
     assert_eq!(count_rows(&dir, "s"), 6);
     assert!(
-        stderr(&out).contains(", 3 commits, 2 states echoed"),
+        stderr(&out).contains(", 3 commits, 4 states echoed"),
         "{}",
         stderr(&out)
     );
 }
 
-/// An error rolls back everything after the last echoed STATE, including a STATE that was
-/// received but not yet committed.
+/// Every STATE is echoed, in order, once the rows before it are committed; several may share
+/// one commit (the Meltano SDK's `multiple_state_messages` expectation).
 #[test]
-fn error_rolls_back_a_pending_state() {
+fn every_state_is_echoed_in_order() {
+    let a = |id: i64, metric: i64| record("a", json!({"id": id, "metric": metric}));
+    let b = |id: i64, metric: i64| record("b", json!({"id": id, "metric": metric}));
+    let props = json!({"id": {"type": "integer"}, "metric": {"type": "integer"}});
+    let input = lines(&[
+        schema("a", props.clone(), &["id"]),
+        schema("b", props, &["id"]),
+        a(1, 100),
+        state(json!({"a": 1, "b": 0})),
+        a(2, 200),
+        b(1, 110),
+        state(json!({"a": 2, "b": 1})),
+        a(3, 300),
+        b(2, 220),
+        state(json!({"a": 3, "b": 2})),
+    ]);
+    let (dir, mut cmd) = setup();
+    let out = run_ok(&mut cmd, input);
+    assert_eq!(
+        String::from_utf8(out.stdout.clone()).unwrap(),
+        "{\"a\":1,\"b\":0}\n{\"a\":2,\"b\":1}\n{\"a\":3,\"b\":2}\n"
+    );
+    assert_eq!((count_rows(&dir, "a"), count_rows(&dir, "b")), (3, 2));
+    assert!(
+        stderr(&out).contains(", 1 commits, 3 states echoed"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// Bad input after a STATE that was received but not yet committed: what that STATE covers is
+/// committed and the STATE echoed before the target fails; the rows after it are not.
+#[test]
+fn error_commits_what_the_last_state_received_covers() {
     let input = lines(&[
         schema("s", json!({"id": {"type": "integer"}}), &["id"]),
         record("s", json!({"id": 1})),
@@ -117,6 +161,21 @@ fn error_rolls_back_a_pending_state() {
     assert_error(
         &out,
         "line 5: invalid JSON: key must be a string at line 1 column 2",
+    );
+    assert_eq!(stdout_json(&out), [json!("pending")]);
+    assert_eq!(rows(&db_path(&dir), "SELECT id FROM s"), json!([[1]]));
+
+    // Without any STATE, nothing is committed: not even the table.
+    let input = lines(&[
+        schema("s", json!({"id": {"type": "integer"}}), &["id"]),
+        record("s", json!({"id": 1})),
+        "{oops".to_string(),
+    ]);
+    let (dir, mut cmd) = setup();
+    let out = run(&mut cmd, input);
+    assert_error(
+        &out,
+        "line 3: invalid JSON: key must be a string at line 1 column 2",
     );
     assert!(out.stdout.is_empty());
     assert!(tables(&db_path(&dir)).is_empty());
@@ -135,9 +194,20 @@ fn quiet_state_is_committed_after_a_second() {
         state(json!({"quiet": 1})),
     ]));
     let sent = Instant::now();
+    // Nothing is committed before the quiet second: no echo, and other readers see no row.
+    let early = target.line_within(Duration::from_millis(700));
+    assert_eq!(early, None, "echoed after {:?}", sent.elapsed());
+    let visible = uncommitted_rows_seen(&dir, "s");
+    assert!(
+        sent.elapsed() < Duration::from_millis(950),
+        "checked too late: {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(visible, 0, "rows visible before the quiet second");
     let line = target.line_within(Duration::from_secs(3));
     let waited = sent.elapsed();
     assert_eq!(line.as_deref(), Some(r#"{"quiet":1}"#), "after {waited:?}");
+    assert!(waited >= Duration::from_millis(950), "{waited:?}");
     assert!(waited < Duration::from_millis(2500), "{waited:?}");
     assert!(target.child.try_wait().unwrap().is_none(), "still running");
     assert_eq!(count_rows(&dir, "s"), 2);
@@ -175,8 +245,13 @@ fn state_commits_when_the_last_commit_is_a_second_old() {
         state(json!("b")),
         record("s", json!({"id": 300})),
     ]));
+    // "b" commits at once, echoing "a" first.
     assert_eq!(
         target.line_within(Duration::from_secs(5)).as_deref(),
+        Some(r#""a""#)
+    );
+    assert_eq!(
+        target.line_within(Duration::from_secs(1)).as_deref(),
         Some(r#""b""#)
     );
     assert!(target.child.try_wait().unwrap().is_none(), "still running");

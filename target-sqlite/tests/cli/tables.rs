@@ -487,7 +487,7 @@ fn metadata_columns() {
 fn activate_version_marks_older_versions_deleted() {
     let (dir, mut cmd) = setup();
     let out = run_ok(&mut cmd, fixture("activate_version.singer"));
-    assert_eq!(stdout_json(&out), [json!({"sync": 2})]);
+    assert_eq!(stdout_json(&out), [json!({"sync": 1}), json!({"sync": 2})]);
     let db = db_path(&dir);
     let got = rows(
         &db,
@@ -521,7 +521,7 @@ fn activate_version_marks_older_versions_deleted() {
 fn activate_version_hard_delete() {
     let (dir, mut cmd) = setup_with(json!({"hard_delete": true}));
     let out = run_ok(&mut cmd, fixture("activate_version.singer"));
-    assert_eq!(stdout_json(&out), [json!({"sync": 2})]);
+    assert_eq!(stdout_json(&out), [json!({"sync": 1}), json!({"sync": 2})]);
     assert_eq!(
         rows(
             &db_path(&dir),

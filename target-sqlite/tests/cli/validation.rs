@@ -41,7 +41,14 @@ fn invalid_record_is_rejected_and_the_run_goes_on() {
             .into_iter()
             .map(|c| c.0)
             .collect::<Vec<_>>(),
-        ["stream", "line", "error", "record", "received_at"]
+        [
+            "stream",
+            "line",
+            "error",
+            "record",
+            "received_at",
+            "record_sha256"
+        ]
     );
     assert_eq!(
         rows(
@@ -173,4 +180,58 @@ pub fn is_timestamp(s: &str) -> bool {
         && b[19] == b'.'
         && s.ends_with('Z')
         && s[..4].parse::<u32>().is_ok_and(|y| y >= 2024)
+}
+
+/// Loading the same input again adds no duplicate rows to `_sdc_rejected_records`.
+#[test]
+fn rejected_records_are_not_duplicated_by_a_second_load() {
+    let tail = lines(&[
+        record("users", json!({"id": "four"})),
+        record("users", json!({"name": "no key"})),
+        state(json!({"n": 6})),
+    ]);
+    let (dir, out) = run_after_prefix(json!({"on_invalid_record": "reject"}), tail.as_bytes());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut input = users_prefix();
+    input.extend_from_slice(tail.as_bytes());
+    let out = run_ok(&mut cmd(&dir), input);
+    assert!(stderr(&out).contains("2 rejected"), "{}", stderr(&out));
+    assert_eq!(
+        rows(
+            &db_path(&dir),
+            "SELECT stream, line, record FROM _sdc_rejected_records ORDER BY line"
+        ),
+        json!([
+            ["users", 6, r#"{"id":"four"}"#],
+            ["users", 7, r#"{"name":"no key"}"#]
+        ])
+    );
+}
+
+/// With `on_invalid_record = "fail"`, the rows the last STATE received covers are committed
+/// and that STATE echoed before the target fails, even when no commit was due yet.
+#[test]
+fn fail_commits_what_the_last_state_received_covers() {
+    let input = lines(&[
+        schema("s", json!({"id": {"type": "integer"}}), &["id"]),
+        record("s", json!({"id": 1})),
+        state(json!({"n": 1})),
+        record("s", json!({"id": 2})),
+        state(json!({"n": 2})),
+        record("s", json!({"id": 3})),
+        record("s", json!({"id": "four"})),
+        record("s", json!({"id": 5})),
+        state(json!({"n": 5})),
+    ]);
+    let (dir, mut cmd) = setup();
+    let out = run(&mut cmd, input);
+    assert_error(
+        &out,
+        r#"line 7: stream `s`: record does not match its schema at /id: "four" is not of type "integer""#,
+    );
+    assert_eq!(stdout_json(&out), [json!({"n": 1}), json!({"n": 2})]);
+    assert_eq!(
+        rows(&db_path(&dir), "SELECT id FROM s ORDER BY id"),
+        json!([[1], [2]])
+    );
 }

@@ -1,6 +1,7 @@
-//! The first stage of a load, on its own thread: read lines, parse messages, validate records.
+//! The first stage of a load, on its own thread: read lines, find wide numbers, parse messages,
+//! validate records.
 //!
-//! Running it apart from the SQLite work uses both cores, and lets the loader notice a quiet
+//! Running it apart from the database work uses both cores, and lets the loader notice a quiet
 //! tap (no input for a while) while a STATE is pending.
 
 use std::collections::HashMap;
@@ -8,9 +9,10 @@ use std::io::BufRead;
 use std::sync::mpsc::{self, Receiver};
 
 use serde_json::Value;
-use singer::{Message, MessageReader};
+use singer::{LineContent, LineReader, Message, ReadError, ReadErrorKind};
 
 use crate::loader::LoadError;
+use crate::numbers::{self, Wide};
 
 /// Messages handed over in batches, to keep channel overhead low.
 const BATCH: usize = 256;
@@ -18,13 +20,15 @@ const BATCH: usize = 256;
 /// Batches in flight between the two threads; bounds memory.
 const CHANNEL_BATCHES: usize = 8;
 
-/// A parsed message and, for a RECORD that fails its stream's schema, why.
+/// A parsed message, its wide numbers and, for a RECORD that fails its stream's schema, why.
 #[derive(Debug)]
 pub struct Decoded {
     /// 1-based line number.
     pub line: u64,
-    /// The message.
+    /// The message (wide numbers replaced by stand-ins).
     pub message: Message,
+    /// Wide numbers of a RECORD's record or a STATE's value, with paths from there.
+    pub wide: Vec<Wide>,
     /// The validation error of a RECORD, if any.
     pub invalid: Option<String>,
 }
@@ -36,13 +40,17 @@ pub type Item = Result<Decoded, LoadError>;
 pub fn spawn(input: Box<dyn BufRead + Send>, validate: bool) -> Receiver<Vec<Item>> {
     let (tx, rx) = mpsc::sync_channel::<Vec<Item>>(CHANNEL_BATCHES);
     std::thread::spawn(move || {
-        let mut reader = MessageReader::new(input);
+        let mut reader = LineReader::new(input);
         let mut validators: HashMap<String, jsonschema::Validator> = HashMap::new();
         let mut batch = Vec::with_capacity(BATCH);
         loop {
-            let item = match reader.next_message() {
+            let item = match reader.next_line() {
                 Ok(None) => None,
-                Ok(Some((line, message))) => Some(decode(line, message, validate, &mut validators)),
+                Ok(Some((line, bytes))) => match parse(line, bytes) {
+                    Ok(None) => continue,
+                    Ok(Some(decoded)) => Some(validate_record(decoded, validate, &mut validators)),
+                    Err(e) => Some(Err(e)),
+                },
                 Err(e) => Some(Err(LoadError::Read(e))),
             };
             let stop = !matches!(item, Some(Ok(_)));
@@ -70,14 +78,48 @@ pub fn spawn(input: Box<dyn BufRead + Send>, validate: bool) -> Receiver<Vec<Ite
     rx
 }
 
-fn decode(
-    line: u64,
-    mut message: Message,
+/// Parses one line; `None` for a blank line or a message type Singer does not define.
+fn parse(line: u64, bytes: &[u8]) -> Result<Option<Decoded>, LoadError> {
+    let error = |kind| LoadError::Read(ReadError { line, kind });
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        error(ReadErrorKind::InvalidUtf8 {
+            offset: e.valid_up_to(),
+        })
+    })?;
+    let rewritten = numbers::scan(text);
+    let parsed = match &rewritten {
+        None => singer::parse_text(text),
+        // Errors are reported against the line as written, not the rewritten one.
+        Some(r) => singer::parse_text(&r.line).or_else(|e| singer::parse_text(text).and(Err(e))),
+    };
+    let message = match parsed.map_err(error)? {
+        LineContent::Blank => return Ok(None),
+        LineContent::Unknown(kind) => {
+            tracing::warn!(line, r#type = %kind, "skipping message of unknown type");
+            return Ok(None);
+        }
+        LineContent::Message(m) => m,
+    };
+    let wide = match (&message, rewritten) {
+        (Message::Record(_), Some(r)) => numbers::relative_to(r.wide, "record"),
+        (Message::State(_), Some(r)) => numbers::relative_to(r.wide, "value"),
+        _ => Vec::new(),
+    };
+    Ok(Some(Decoded {
+        line,
+        message,
+        wide,
+        invalid: None,
+    }))
+}
+
+fn validate_record(
+    mut decoded: Decoded,
     validate: bool,
     validators: &mut HashMap<String, jsonschema::Validator>,
 ) -> Item {
-    let mut invalid = None;
-    match &mut message {
+    let line = decoded.line;
+    match &mut decoded.message {
         Message::Schema(schema) if validate => {
             let validator = jsonschema::options()
                 .with_draft(jsonschema::Draft::Draft7)
@@ -93,7 +135,7 @@ fn decode(
             if let Some(validator) = validators.get(&record.stream) {
                 let value = Value::Object(std::mem::take(&mut record.record));
                 if !validator.is_valid(&value) {
-                    invalid = validator.validate(&value).err().map(|e| {
+                    decoded.invalid = validator.validate(&value).err().map(|e| {
                         let at = e.instance_path().to_string();
                         let at = if at.is_empty() {
                             String::new()
@@ -110,9 +152,5 @@ fn decode(
         }
         _ => {}
     }
-    Ok(Decoded {
-        line,
-        message,
-        invalid,
-    })
+    Ok(decoded)
 }

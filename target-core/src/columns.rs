@@ -1,15 +1,17 @@
-//! JSON Schema → SQLite: which columns a stream's schema gives, with their types.
+//! JSON Schema → columns: which columns a stream's schema gives, flattened with `__`, each with
+//! a [`Kind`]; a database names each kind's type in its [`TypeMap`].
 //!
-//! | JSON Schema | SQLite |
+//! | JSON Schema | kind |
 //! |---|---|
-//! | `integer` | `INTEGER` |
-//! | `number` | `REAL` |
-//! | `boolean` | `INTEGER` (0/1) |
-//! | `string` (any `format`) | `TEXT` |
+//! | `integer` | [`Kind::Integer`] |
+//! | `number` | [`Kind::Number`] |
+//! | `boolean` | [`Kind::Boolean`] |
+//! | `string` with `format: date-time` (in every branch that allows a string) | [`Kind::Timestamp`] |
+//! | `string` (any other `format`) | [`Kind::Text`] |
 //! | `object` with `properties`, within `flatten_max_depth` | one `parent__child` column per property |
-//! | `object` without `properties`, deeper objects, every `array` | `TEXT` holding JSON |
+//! | `object` without `properties`, deeper objects, every `array` | [`Kind::Json`] |
 //! | `["null", T]`, `anyOf`/`oneOf` with a null branch | nullable `T` |
-//! | several non-null types, or no type at all | `TEXT` holding JSON |
+//! | several non-null types, or no type at all | [`Kind::Json`] |
 
 use std::collections::HashMap;
 
@@ -17,31 +19,64 @@ use serde_json::{Map, Value};
 
 use crate::names::normalise;
 
-/// How a column stores its values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a column holds, whatever the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     /// `integer`.
     Integer,
     /// `number`.
-    Real,
-    /// `boolean`, stored as 0/1.
+    Number,
+    /// `boolean`.
     Boolean,
-    /// `string`.
+    /// `string` with `format: date-time`.
+    Timestamp,
+    /// Any other `string`.
     Text,
-    /// Anything stored as JSON text.
+    /// Anything kept as JSON.
     Json,
 }
 
-impl Kind {
-    /// The declared SQLite type.
-    pub fn sql_type(self) -> &'static str {
-        match self {
-            Kind::Integer | Kind::Boolean => "INTEGER",
-            Kind::Real => "REAL",
-            Kind::Text | Kind::Json => "TEXT",
+/// A database's column type for each [`Kind`]: the type map, as data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeMap {
+    /// Type of [`Kind::Integer`] columns.
+    pub integer: &'static str,
+    /// Type of [`Kind::Number`] columns.
+    pub number: &'static str,
+    /// Type of [`Kind::Boolean`] columns.
+    pub boolean: &'static str,
+    /// Type of [`Kind::Timestamp`] columns.
+    pub timestamp: &'static str,
+    /// Type of [`Kind::Text`] columns.
+    pub text: &'static str,
+    /// Type of [`Kind::Json`] columns.
+    pub json: &'static str,
+}
+
+impl TypeMap {
+    /// The type of a kind's columns.
+    pub fn get(&self, kind: Kind) -> &'static str {
+        match kind {
+            Kind::Integer => self.integer,
+            Kind::Number => self.number,
+            Kind::Boolean => self.boolean,
+            Kind::Timestamp => self.timestamp,
+            Kind::Text => self.text,
+            Kind::Json => self.json,
         }
     }
 }
+
+/// JSON Schema `type` → kind of a scalar column; `string` is refined by `format` below.
+const SCALAR_KINDS: [(&str, Kind); 4] = [
+    ("integer", Kind::Integer),
+    ("number", Kind::Number),
+    ("boolean", Kind::Boolean),
+    ("string", Kind::Text),
+];
+
+/// `string` formats with a kind of their own.
+const STRING_FORMATS: [(&str, Kind); 1] = [("date-time", Kind::Timestamp)];
 
 /// A column that a schema property maps to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,13 +118,24 @@ pub enum SchemaError {
 }
 
 /// The columns of a record schema, ordered by property name (depth first), and its shape.
-pub fn columns(schema: &Value, max_depth: usize) -> Result<(Vec<Column>, Shape), SchemaError> {
+/// Column names are fitted to `max_identifier_bytes` when the database has such a limit.
+pub fn columns(
+    schema: &Value,
+    max_depth: usize,
+    max_identifier_bytes: Option<usize>,
+) -> Result<(Vec<Column>, Shape), SchemaError> {
     let properties = schema
         .get("properties")
         .and_then(Value::as_object)
         .ok_or(SchemaError::NoProperties)?;
     let mut out = Vec::new();
-    let shape = walk(properties, &mut Vec::new(), "", 0, max_depth, &mut out);
+    let mut shape = walk(properties, &mut Vec::new(), "", 0, max_depth, &mut out);
+    if let Some(max) = max_identifier_bytes {
+        for column in &mut out {
+            column.name = crate::names::fit(&column.name, max);
+        }
+        shape.fit_names(max);
+    }
     let mut seen: HashMap<&str, &Column> = HashMap::new();
     for column in &out {
         if let Some(first) = seen.insert(&column.name, column) {
@@ -141,6 +187,15 @@ fn walk(
 }
 
 impl Shape {
+    fn fit_names(&mut self, max: usize) {
+        for (_, node) in &mut self.properties {
+            match node {
+                Node::Column(name, _) => *name = crate::names::fit(name, max),
+                Node::Object(inner) => inner.fit_names(max),
+            }
+        }
+    }
+
     /// The declared property `name`, if any.
     pub fn get(&self, name: &str) -> Option<&Node> {
         let i = self
@@ -168,34 +223,50 @@ impl Class<'_> {
 /// Decides what a property schema is, ignoring null.
 fn classify(property: &Value) -> Class<'_> {
     let mut types: Vec<&str> = Vec::new();
+    let mut formats: Vec<Option<&str>> = Vec::new();
     let mut object_properties = None;
-    collect(property, &mut types, &mut object_properties);
+    collect(property, &mut types, &mut formats, &mut object_properties);
     types.sort_unstable();
     types.dedup();
     types.retain(|t| *t != "null");
     match types.as_slice() {
-        ["integer"] => Class::Scalar(Kind::Integer),
-        ["number"] => Class::Scalar(Kind::Real),
-        ["boolean"] => Class::Scalar(Kind::Boolean),
-        ["string"] => Class::Scalar(Kind::Text),
         ["object"] => match object_properties {
             Some(p) if !p.is_empty() => Class::Object(p),
             _ => Class::Scalar(Kind::Json),
         },
+        [one] => {
+            let kind = SCALAR_KINDS
+                .iter()
+                .find(|(t, _)| t == one)
+                .map_or(Kind::Json, |(_, k)| *k);
+            // A format counts only when every branch that allows a string names it.
+            let format = formats.first().copied().flatten();
+            let agreed = formats.iter().all(|f| *f == format);
+            let refined = STRING_FORMATS
+                .iter()
+                .find(|(f, _)| kind == Kind::Text && agreed && Some(*f) == format);
+            Class::Scalar(refined.map_or(kind, |(_, k)| *k))
+        }
         _ => Class::Scalar(Kind::Json),
     }
 }
 
-/// Gathers the types a property schema allows, through `anyOf`/`oneOf` branches.
+/// Gathers the types a property schema allows, through `anyOf`/`oneOf` branches, and the
+/// `format` of each branch that allows a string.
 fn collect<'a>(
     schema: &'a Value,
     types: &mut Vec<&'a str>,
+    formats: &mut Vec<Option<&'a str>>,
     object_properties: &mut Option<&'a Map<String, Value>>,
 ) {
+    let before = types.len();
     match schema.get("type") {
         Some(Value::String(t)) => types.push(t),
         Some(Value::Array(ts)) => types.extend(ts.iter().filter_map(Value::as_str)),
         _ => {}
+    }
+    if types[before..].contains(&"string") {
+        formats.push(schema.get("format").and_then(Value::as_str));
     }
     if let Some(p) = schema.get("properties").and_then(Value::as_object) {
         object_properties.get_or_insert(p);
@@ -207,7 +278,7 @@ fn collect<'a>(
             .into_iter()
             .flatten()
         {
-            collect(branch, types, object_properties);
+            collect(branch, types, formats, object_properties);
         }
     }
     if schema.get("type").is_none()
@@ -225,7 +296,7 @@ mod tests {
     use serde_json::json;
 
     fn kinds(schema: Value, depth: usize) -> Vec<(String, Kind)> {
-        columns(&schema, depth)
+        columns(&schema, depth, None)
             .expect("maps")
             .0
             .into_iter()
@@ -240,6 +311,9 @@ mod tests {
             "n": {"type": ["null", "number"]},
             "b": {"type": "boolean"},
             "s": {"type": "string", "format": "date-time"},
+            "d": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+            "e": {"type": "string", "format": "email"},
+            "t": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": ["string", "null"]}]},
             "a": {"type": "array", "items": {"type": "string"}},
             "free": {"type": "object"},
             "any_of": {"anyOf": [{"type": "string"}, {"type": "null"}]},
@@ -251,11 +325,14 @@ mod tests {
             ("a", Kind::Json),
             ("any_of", Kind::Text),
             ("b", Kind::Boolean),
+            ("d", Kind::Timestamp),
+            ("e", Kind::Text),
             ("free", Kind::Json),
             ("i", Kind::Integer),
             ("multi", Kind::Json),
-            ("n", Kind::Real),
-            ("s", Kind::Text),
+            ("n", Kind::Number),
+            ("s", Kind::Timestamp),
+            ("t", Kind::Text),
             ("untyped", Kind::Json),
         ];
         let want: Vec<_> = want.iter().map(|(n, k)| (n.to_string(), *k)).collect();
@@ -294,11 +371,15 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(
-            columns(&json!({"type": "object"}), 10),
+            columns(&json!({"type": "object"}), 10, None),
             Err(SchemaError::NoProperties)
         );
-        let err = columns(&json!({"properties": {"userId": {}, "user_id": {}}}), 10)
-            .expect_err("collides");
+        let err = columns(
+            &json!({"properties": {"userId": {}, "user_id": {}}}),
+            10,
+            None,
+        )
+        .expect_err("collides");
         assert_eq!(
             err,
             SchemaError::Collision("userId".into(), "user_id".into(), "user_id".into())
@@ -306,6 +387,7 @@ mod tests {
         let err = columns(
             &json!({"properties": {"a": {"type": "object", "properties": {"b": {}}}, "a__b": {}}}),
             10,
+            None,
         )
         .expect_err("collides");
         assert_eq!(
@@ -315,10 +397,22 @@ mod tests {
     }
 
     #[test]
+    fn long_names_are_fitted_and_still_collide_when_equal() {
+        let long = "a".repeat(80);
+        let schema = json!({"properties": {(long.clone()): {"type": "integer"},
+            "o": {"type": "object", "properties": {(long.clone()): {"type": "string"}}}}});
+        let (cols, shape) = columns(&schema, 10, Some(63)).expect("maps");
+        assert!(cols.iter().all(|c| c.name.len() <= 63), "{cols:?}");
+        assert_ne!(cols[0].name, cols[1].name);
+        assert!(matches!(shape.get(&long), Some(Node::Column(n, _)) if n.len() == 63));
+    }
+
+    #[test]
     fn shape_records_flattened_objects() {
         let (_, shape) = columns(
             &json!({"properties": {"o": {"type": "object", "properties": {"x": {}}}, "y": {}}}),
             10,
+            None,
         )
         .expect("maps");
         assert_eq!(shape.get("y"), Some(&Node::Column("y".into(), Kind::Json)));

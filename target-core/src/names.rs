@@ -1,4 +1,4 @@
-//! How stream and property names become SQLite identifiers.
+//! How stream and property names become identifiers, in every target.
 //!
 //! The rule: a `_` goes between a lower-case letter or digit and the upper-case letter after it,
 //! and inside a run of capitals before its last one when a lower-case letter follows
@@ -7,6 +7,10 @@
 //! (reserved by SQLite), gets a `_` in front. A leading `+` or `-` before a digit is spelt out
 //! (`+1` → `plus_1`, `-1` → `minus_1`), so GitHub's reaction counts stay apart. Identifiers are
 //! always double-quoted in SQL.
+//!
+//! Where a database limits identifiers (PostgreSQL: 63 bytes), a longer name keeps its first
+//! bytes and ends in `_` and 8 hex digits of the SHA-256 of the whole name ([`fit`]), so two long
+//! names that share a prefix stay apart, and the same name always gives the same identifier.
 
 /// Normalises one name to a lower-case snake_case ASCII identifier.
 pub fn normalise(name: &str) -> String {
@@ -47,6 +51,22 @@ pub fn normalise(name: &str) -> String {
     out
 }
 
+/// Shortens `name` to at most `max_bytes` bytes when it is longer: its first `max_bytes - 9`
+/// bytes, `_`, and the first 8 hex digits of the SHA-256 of the whole name.
+pub fn fit(name: &str, max_bytes: usize) -> String {
+    use sha2::Digest as _;
+    if name.len() <= max_bytes {
+        return name.to_string();
+    }
+    let mut cut = max_bytes.saturating_sub(9);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let digest = sha2::Sha256::digest(name.as_bytes());
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    format!("{}_{hex}", &name[..cut])
+}
+
 /// Double-quotes an identifier for SQL.
 pub fn quote(ident: &str) -> String {
     format!("\"{}\"", ident.replace('"', "\"\""))
@@ -80,6 +100,22 @@ mod tests {
         for (name, want) in cases {
             assert_eq!(normalise(name), want, "{name}");
         }
+    }
+
+    #[test]
+    fn long_names_are_shortened_apart() {
+        let a = format!("{}_alpha", "x".repeat(70));
+        let b = format!("{}_beta", "x".repeat(70));
+        let (fa, fb) = (fit(&a, 63), fit(&b, 63));
+        assert_eq!((fa.len(), fb.len()), (63, 63));
+        assert_ne!(fa, fb);
+        assert!(
+            fa.starts_with(&"x".repeat(54)) && fa.as_bytes()[54] == b'_',
+            "{fa}"
+        );
+        assert_eq!(fit(&a, 63), fa, "stable");
+        assert_eq!(fit("short", 63), "short");
+        assert_eq!(fit(&"y".repeat(63), 63), "y".repeat(63));
     }
 
     #[test]
