@@ -237,6 +237,23 @@ impl Decimal {
     }
 }
 
+/// Whether `text` is a JSON number literal.
+pub fn is_literal(text: &str) -> bool {
+    Decimal::parse(text).is_some()
+}
+
+/// The power of ten of a literal's leading digit (`12.5` → 1, `0.03` → -2; 0 → 0), `None` when
+/// `text` is not a JSON number literal. Databases with a range for exact decimals check it.
+pub fn magnitude(text: &str) -> Option<i64> {
+    let d = Decimal::parse(text)?;
+    let digits = i64::try_from(d.digits.len()).unwrap_or(i64::MAX);
+    Some(if d.digits.is_empty() {
+        0
+    } else {
+        d.exp.saturating_add(digits - 1)
+    })
+}
+
 /// Whether a number literal is held exactly by `i64`, `u64` or the nearest double. Text that
 /// is not a JSON number counts as exact, for the parser to report.
 pub fn is_exact(text: &str) -> bool {

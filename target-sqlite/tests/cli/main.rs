@@ -6,6 +6,9 @@
 
 mod support;
 
+#[path = "../../../target-core/testsupport/corpus.rs"]
+mod corpus;
+
 mod about;
 mod bad_input;
 mod crash;

@@ -133,6 +133,25 @@ pub fn assert_error(out: &Output, message: &str) {
     assert_eq!(err.lines().last(), Some(errors[0]), "stderr:\n{err}");
 }
 
+/// Like [`assert_error`], for a message that starts with `start` (case `name` of a corpus).
+pub fn assert_error_starting(out: &Output, start: &str, name: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{name}: stderr:\n{err}");
+    no_panic(out);
+    let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{name}: stderr:\n{err}");
+    assert!(
+        errors[0].starts_with(&format!("target-sqlite: error: {start}")),
+        "{name}: {}",
+        errors[0]
+    );
+    assert_eq!(
+        err.lines().last(),
+        Some(errors[0]),
+        "{name}: stderr:\n{err}"
+    );
+}
+
 /// Lines of stderr that contain `needle`.
 pub fn stderr_lines_with(out: &Output, needle: &str) -> Vec<String> {
     stderr(out)
@@ -213,22 +232,9 @@ pub fn data_columns(db: &Path, table: &str) -> Vec<String> {
         .collect()
 }
 
-/// Stream `users` (nullable integer key `id`, `name`): lines 1–4 are SCHEMA, two records and
-/// STATE `{"n": 2}`, line 5 a third record. With `batch_size_rows: 1` the STATE commits, so a
-/// bad line 6 must leave exactly rows 1 and 2.
+/// Lines 1–5 of the shared bad-input corpus: see `corpus::prefix`.
 pub fn users_prefix() -> Vec<u8> {
-    lines(&[
-        schema(
-            "users",
-            json!({"id": {"type": ["null", "integer"]}, "name": {"type": ["null", "string"]}}),
-            &["id"],
-        ),
-        record("users", json!({"id": 1, "name": "ann"})),
-        record("users", json!({"id": 2, "name": "bob"})),
-        state(json!({"n": 2})),
-        record("users", json!({"id": 3, "name": "cy"})),
-    ])
-    .into_bytes()
+    crate::corpus::prefix()
 }
 
 /// Runs the `users_prefix` followed by `tail` (line 6 onwards) with `batch_size_rows: 1`
