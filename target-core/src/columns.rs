@@ -54,6 +54,21 @@ pub struct TypeMap {
 }
 
 impl TypeMap {
+    /// The kind whose columns have type `declared` (integer before boolean, text before JSON
+    /// and timestamps, when several share a type).
+    pub fn kind_of(&self, declared: &str) -> Option<Kind> {
+        [
+            Kind::Integer,
+            Kind::Number,
+            Kind::Text,
+            Kind::Boolean,
+            Kind::Json,
+            Kind::Timestamp,
+        ]
+        .into_iter()
+        .find(|k| self.get(*k).eq_ignore_ascii_case(declared))
+    }
+
     /// The type of a kind's columns.
     pub fn get(&self, kind: Kind) -> &'static str {
         match kind {

@@ -110,10 +110,12 @@ pub fn plan(
         match wanted.iter().find(|w| w.name == column.name) {
             Some(w) => {
                 let now = types.get(w.kind);
+                let mut kept = w.clone();
                 if !column.declared.eq_ignore_ascii_case(now) {
                     type_changes.push((column.name.clone(), column.declared.clone(), now));
+                    kept.kind = types.kind_of(&column.declared).unwrap_or(Kind::Text);
                 }
-                columns.push(w.clone());
+                columns.push(kept);
             }
             None => columns.push(Wanted {
                 name: column.name.clone(),
@@ -199,6 +201,8 @@ mod tests {
             plan.type_changes,
             [("t".to_string(), "TEXT".to_string(), "INTEGER")]
         );
+        // Values of the kept column are written for the type it has.
+        assert_eq!(plan.columns[2].kind, Kind::Text);
     }
 
     #[test]

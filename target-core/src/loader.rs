@@ -375,10 +375,10 @@ impl<B: Backend, W: Write> Loader<'_, B, W> {
                 "column type changed in the schema; keeping the column as it is");
         }
         let handle = self.backend.open_table(&table, &typed, &keys).map_err(db)?;
-        let sources: Vec<(&str, Source)> = plan
+        let sources: Vec<(&str, Source, Kind)> = plan
             .columns
             .iter()
-            .map(|c| (c.name.as_str(), c.source))
+            .map(|c| (c.name.as_str(), c.source, c.kind))
             .collect();
         let row_plan = RowPlan::new(&shape, &sources);
         self.tables.insert(table, schema.stream.clone());
@@ -578,19 +578,22 @@ impl<B: Backend, W: Write> Loader<'_, B, W> {
         Ok(())
     }
 
-    /// Prints every pending STATE value, one line each, and flushes.
+    /// Prints every pending STATE value, one line each, in one write (so a reader that sees
+    /// the first sees them all), and flushes.
     fn echo_pending(&mut self) -> Result<(), LoadError> {
         if self.pending_states.is_empty() {
             return Ok(());
         }
+        let mut text = String::new();
         for value in self.pending_states.drain(..) {
-            self.out
-                .write_all(value.as_bytes())
-                .and_then(|()| self.out.write_all(b"\n"))
-                .map_err(LoadError::Output)?;
+            text.push_str(&value);
+            text.push('\n');
             self.summary.states_echoed += 1;
         }
-        self.out.flush().map_err(LoadError::Output)
+        self.out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.flush())
+            .map_err(LoadError::Output)
     }
 }
 

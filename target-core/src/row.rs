@@ -68,11 +68,12 @@ enum Slot {
 }
 
 impl RowPlan {
-    /// The plan for a table whose columns are `columns` (names and sources, in table order).
-    pub fn new(shape: &Shape, columns: &[(&str, Source)]) -> Self {
+    /// The plan for a table whose columns are `columns` (names, sources and the kinds their
+    /// values are written as, in table order).
+    pub fn new(shape: &Shape, columns: &[(&str, Source, Kind)]) -> Self {
         Self {
             properties: slots(shape, columns),
-            sources: columns.iter().map(|(_, s)| *s).collect(),
+            sources: columns.iter().map(|(_, s, _)| *s).collect(),
         }
     }
 
@@ -145,16 +146,16 @@ impl RowPlan {
     }
 }
 
-fn slots(shape: &Shape, columns: &[(&str, Source)]) -> Vec<(String, Slot)> {
+fn slots(shape: &Shape, columns: &[(&str, Source, Kind)]) -> Vec<(String, Slot)> {
     shape
         .properties
         .iter()
         .map(|(name, node)| {
             let slot = match node {
-                Node::Column(column, kind) => columns
+                Node::Column(column, _) => columns
                     .iter()
-                    .position(|(n, s)| n == column && *s == Source::Property)
-                    .map_or(Slot::Skip, |i| Slot::Column(i, *kind)),
+                    .position(|(n, s, _)| n == column && *s == Source::Property)
+                    .map_or(Slot::Skip, |i| Slot::Column(i, columns[i].2)),
                 Node::Object(inner) => Slot::Object(slots(inner, columns)),
             };
             (name.clone(), slot)

@@ -1,254 +1,57 @@
-//! A SIGKILL in the middle of a long load leaves exactly the rows that the last echoed STATE
-//! covers, a database that reopens cleanly, and a resume from that STATE that completes the
-//! load without duplicates.
+//! The shared SIGKILL crash/resume test (`target-core/testsupport/crash.rs`) on SQLite, with
+//! the default config (only the database is set).
 
 use std::collections::BTreeSet;
-use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::{Child, Command, Stdio};
 
 use rusqlite::Connection;
-use serde_json::{Value, json};
+use tempfile::TempDir;
 
+use crate::crash_test::{self, Subject};
 use crate::support::*;
 
-/// Records in the whole stream: long enough that the kill comes well before its end, short
-/// enough that the resume finishes quickly in a debug build.
-const TOTAL: u64 = if cfg!(debug_assertions) {
-    100_000
-} else {
-    600_000
-};
+struct Sqlite(TempDir);
 
-/// A STATE after every this many records.
-const STATE_EVERY: u64 = 10_000;
-
-fn sha(i: u64) -> String {
-    format!("{:040x}", u128::from(i) * 0x9E37_79B9_7F4A_7C15)
-}
-
-fn commits_schema() -> String {
-    let user = json!({"type": ["null", "object"], "properties": {
-        "login": {"type": "string"}, "id": {"type": "integer"}, "avatar_url": {"type": "string"},
-        "type": {"type": "string"}, "site_admin": {"type": "boolean"}}});
-    let person = json!({"type": "object", "properties": {
-        "name": {"type": "string"}, "email": {"type": "string"},
-        "date": {"type": "string", "format": "date-time"}}});
-    schema(
-        "commits",
-        json!({
-            "sha": {"type": "string"},
-            "node_id": {"type": "string"},
-            "commit": {"type": "object", "properties": {
-                "author": person, "committer": person, "message": {"type": "string"},
-                "comment_count": {"type": "integer"}}},
-            "url": {"type": "string"},
-            "html_url": {"type": "string"},
-            "author": user,
-            "committer": user,
-            "parents": {"type": "array", "items": {"type": "object"}},
-        }),
-        &["sha"],
-    )
-}
-
-/// One GitHub-commit-shaped RECORD line of about 1 KB; every seventh has no `author`.
-fn commit_record(i: u64) -> String {
-    let sha = sha(i);
-    let person = format!(
-        r#"{{"name":"Person {p}","email":"p{p}@example.invalid","date":"2024-01-01T00:00:00Z"}}"#,
-        p = i % 300
-    );
-    let user = if i.is_multiple_of(7) {
-        "null".to_string()
-    } else {
-        format!(
-            r#"{{"login":"user{u}","id":{u},"avatar_url":"https://avatars.example.invalid/u/{u}?v=4","type":"User","site_admin":false}}"#,
-            u = i % 500
-        )
-    };
-    let message = format!("Fix thing {i}. ").repeat(20);
-    format!(
-        r#"{{"type":"RECORD","stream":"commits","record":{{"sha":"{sha}","node_id":"C_{short}","commit":{{"author":{person},"committer":{person},"message":"{message}","comment_count":0}},"url":"https://api.example.invalid/repos/o/r/commits/{sha}","html_url":"https://example.invalid/o/r/commit/{sha}","author":{user},"committer":{user},"parents":[{{"sha":"{sha}","url":"https://api.example.invalid/x"}}]}}}}"#,
-        short = &sha[..20]
-    )
-}
-
-/// The STATE that follows `n` records: its value says how many records precede it.
-fn position_state(n: u64) -> String {
-    state(json!({"bookmarks": {"commits": {"records": n}}}))
-}
-
-fn position(value: &Value) -> u64 {
-    value["bookmarks"]["commits"]["records"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("not a position STATE: {value}"))
-}
-
-/// Feeds the SCHEMA and records `from..TOTAL` (a STATE every `STATE_EVERY` records, and a
-/// last one at the end), counting records written in `sent`; stops at the first write error.
-fn feed(stdin: ChildStdin, from: u64, sent: &AtomicU64) {
-    let mut out = BufWriter::with_capacity(64 * 1024, stdin);
-    let mut write = |line: String| writeln!(out, "{line}");
-    if write(commits_schema()).is_err() {
-        return;
+impl Subject for Sqlite {
+    fn start(&self, log: &str) -> Child {
+        Command::new(BIN)
+            .arg("--config")
+            .arg(config_path(&self.0))
+            .env_remove("TAPLINE_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(self.0.path().join(log)).unwrap())
+            .spawn()
+            .unwrap()
     }
-    for i in from..TOTAL {
-        if i > from && i.is_multiple_of(STATE_EVERY) && write(position_state(i)).is_err() {
-            return;
-        }
-        if write(commit_record(i)).is_err() {
-            return;
-        }
-        sent.store(i + 1, Ordering::SeqCst);
+
+    fn log(&self, log: &str) -> String {
+        std::fs::read_to_string(self.0.path().join(log)).unwrap()
     }
-    let _ = write(position_state(TOTAL));
-    let _ = out.flush();
-}
 
-fn start(dir: &tempfile::TempDir, log: &str) -> Child {
-    Command::new(BIN)
-        .arg("--config")
-        .arg(config_path(dir))
-        .env_remove("TAPLINE_LOG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(dir.path().join(log)).unwrap())
-        .spawn()
-        .unwrap()
-}
+    fn check_integrity(&self) {
+        let conn = Connection::open(db_path(&self.0)).unwrap();
+        let integrity: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(integrity, "ok");
+    }
 
-fn wait_for(deadline: Instant, what: &str, mut done: impl FnMut() -> bool) {
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
+    fn commits(&self) -> (BTreeSet<String>, u64) {
+        let conn = Connection::open(db_path(&self.0)).unwrap();
+        let mut stmt = conn.prepare("SELECT sha FROM commits").unwrap();
+        let shas: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let n = shas.len() as u64;
+        (shas.into_iter().collect(), n)
     }
 }
 
 #[test]
 fn sigkill_mid_load_keeps_exactly_what_the_last_state_covers() {
-    let started = Instant::now();
-    // The default config: only the database is set.
     let (dir, _) = setup();
-    let mut child = start(&dir, "first.log");
-
-    let sent = Arc::new(AtomicU64::new(0));
-    let stdin = child.stdin.take().unwrap();
-    let writer = {
-        let sent = Arc::clone(&sent);
-        std::thread::spawn(move || feed(stdin, 0, &sent))
-    };
-    let (tx, lines) = mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let _ = tx.send(line.unwrap());
-        }
-    });
-
-    // Wait for a first echoed STATE, make sure more records are on their way, then kill at
-    // once. The next commit is at least a second after that echo (the target commits at a
-    // STATE once the last commit is a second old, or after 100,000 rows), so the kill lands
-    // while rows sit in the open transaction, never between a commit and its echo.
-    let first = lines
-        .recv_timeout(Duration::from_secs(30))
-        .expect("a STATE within 30 s");
-    let first = position(&serde_json::from_str(&first).unwrap());
-    assert!(first > 0 && first.is_multiple_of(STATE_EVERY), "{first}");
-    wait_for(
-        Instant::now() + Duration::from_secs(20),
-        "records beyond the first echoed STATE",
-        || sent.load(Ordering::SeqCst) > first + 1000,
-    );
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the target finished before the kill; TOTAL is too small"
-    );
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    writer.join().unwrap();
-    reader.join().unwrap();
-    let sent = sent.load(Ordering::SeqCst);
-
-    // Every line of stdout was a position STATE, in order; the last one is what counts.
-    let mut echoed = vec![first];
-    echoed.extend(
-        lines
-            .iter()
-            .map(|l| position(&serde_json::from_str(&l).unwrap())),
-    );
-    assert!(
-        echoed.windows(2).all(|w| w[0] < w[1])
-            && echoed.iter().all(|n| n.is_multiple_of(STATE_EVERY)),
-        "{echoed:?}"
-    );
-    let last = *echoed.last().unwrap();
-
-    let conn = Connection::open(db_path(&dir)).unwrap();
-    let integrity: String = conn
-        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(integrity, "ok");
-    let committed: i64 = conn
-        .query_row("SELECT count(*) FROM commits", [], |r| r.get(0))
-        .unwrap();
-    let committed = u64::try_from(committed).unwrap();
-    assert!(
-        0 < committed && committed < sent,
-        "committed {committed}, sent {sent}"
-    );
-    assert_eq!(committed, last, "rows vs the last echoed STATE {echoed:?}");
-    let keys: BTreeSet<String> = {
-        let mut stmt = conn.prepare("SELECT sha FROM commits").unwrap();
-        stmt.query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
-    let want: BTreeSet<String> = (0..last).map(sha).collect();
-    assert!(keys == want, "the rows are not records 0..{last}");
-    drop(conn);
-
-    // Resume from the last echoed STATE: the load completes, every row once.
-    let mut child = start(&dir, "second.log");
-    let stdin = child.stdin.take().unwrap();
-    let resent = Arc::new(AtomicU64::new(0));
-    let writer = {
-        let resent = Arc::clone(&resent);
-        std::thread::spawn(move || feed(stdin, last, &resent))
-    };
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    let log = std::fs::read_to_string(dir.path().join("second.log")).unwrap();
-    assert_eq!(out.status.code(), Some(0), "{log}");
-    let states: Vec<u64> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| position(&serde_json::from_str(l).unwrap()))
-        .collect();
-    assert_eq!(states.last(), Some(&TOTAL), "{states:?}");
-    assert!(
-        log.contains(&format!(
-            "\n  commits: {} inserted, 0 updated, 0 rejected",
-            TOTAL - last
-        )),
-        "{log}"
-    );
-    let conn = Connection::open(db_path(&dir)).unwrap();
-    let (rows, distinct): (i64, i64) = conn
-        .query_row(
-            "SELECT count(*), count(DISTINCT sha) FROM commits",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    let total = i64::try_from(TOTAL).unwrap();
-    assert_eq!((rows, distinct), (total, total));
-    eprintln!(
-        "crash test: killed after {sent} records sent, {last} committed; total {:?}",
-        started.elapsed()
-    );
+    crash_test::sigkill_mid_load_keeps_exactly_what_the_last_state_covers(&Sqlite(dir));
 }

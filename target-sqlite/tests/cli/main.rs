@@ -8,6 +8,8 @@ mod support;
 
 #[path = "../../../target-core/testsupport/corpus.rs"]
 mod corpus;
+#[path = "../../../target-core/testsupport/crash.rs"]
+mod crash_test;
 
 mod about;
 mod bad_input;
