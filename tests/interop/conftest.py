@@ -16,3 +16,13 @@ def fake_github():
     yield start
     for fake in started:
         fake.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One PostgreSQL for the session; each test asks it for a fresh database."""
+    from helpers import Postgres
+
+    pg = Postgres()
+    yield pg
+    pg.stop()

@@ -204,3 +204,59 @@ def requests_between(before: dict, after: dict) -> dict:
             if d:
                 paths.setdefault(path, {})[status] = d
     return {"total": after["total"] - before["total"], "by_path": paths}
+
+
+class Postgres:
+    """A throwaway PostgreSQL (Debian's package) in a temporary folder, on a Unix socket there
+    only, fsync on; run as user `postgres` (else `nobody`) when we are root. Like the Rust
+    harness in target-postgres/testsupport/cluster.rs."""
+
+    def __init__(self):
+        import glob
+        import shutil
+        import tempfile
+
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+        assert bins, "PostgreSQL not found: apt-get install -y postgresql"
+        self.bin = Path(bins[-1]).parent
+        self.dir = Path(tempfile.mkdtemp(prefix="tapline-pg-"))
+        self._shutil = shutil
+        self.prefix: list[str] = []
+        if os.geteuid() == 0:
+            import pwd
+
+            for user in ("postgres", "nobody"):
+                try:
+                    pw = pwd.getpwnam(user)
+                    break
+                except KeyError:
+                    continue
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+            self.prefix = ["setpriv", f"--reuid={pw.pw_uid}", f"--regid={pw.pw_gid}", "--clear-groups"]
+        data = self.dir / "data"
+        run([*self.prefix, self.bin / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        run([*self.prefix, self.bin / "pg_ctl", "-D", data, "-l", self.dir / "server.log", "-w", "-o",
+             f"-k {self.dir} -c listen_addresses='' -c fsync=on", "start"], stdout=subprocess.DEVNULL, capture_output=False)
+        self.count = 0
+
+    def database(self) -> str:
+        self.count += 1
+        name = f"t{self.count}"
+        self.sql("postgres", f"CREATE DATABASE {name}")
+        return name
+
+    def sql(self, db: str, sql: str) -> str:
+        return run(["psql", "-h", self.dir, "-U", "postgres", "-d", db, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql]).stdout
+
+    def rows(self, db: str, schema: str, table: str) -> list[dict]:
+        out = self.sql(db, f'SELECT coalesce(json_agg(t), \'[]\') FROM "{schema}"."{table}" t')
+        return json.loads(out)
+
+    def tables(self, db: str, schema: str) -> set[str]:
+        out = self.sql(db, f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'")
+        return set(out.split())
+
+    def stop(self) -> None:
+        subprocess.run([*self.prefix, self.bin / "pg_ctl", "-D", self.dir / "data", "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60)
+        self._shutil.rmtree(self.dir, ignore_errors=True)
