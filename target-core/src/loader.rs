@@ -47,7 +47,7 @@ pub enum SinkError {
     Evolution(#[from] EvolutionError),
     /// The database refused a statement.
     #[error("database: {0}")]
-    Db(DbError),
+    Db(#[source] DbError),
 }
 
 /// Why a load stopped.
@@ -76,7 +76,7 @@ pub enum LoadError {
     },
     /// The database failed outside any one stream.
     #[error("database: {0}")]
-    Database(DbError),
+    Database(#[source] DbError),
     /// Writing a STATE to stdout failed.
     #[error("cannot write STATE to stdout: {0}")]
     Output(io::Error),

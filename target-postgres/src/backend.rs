@@ -1,12 +1,18 @@
 //! PostgreSQL behind [`target_core::Backend`]: rows are encoded as `COPY` text and held back
 //! per table; a flush copies them into the table (streams without keys) or into a temporary
 //! staging table, then `INSERT … ON CONFLICT (key) DO UPDATE` from it (last write wins within
-//! a batch too).
+//! a batch too, by keeping each key's last row). A batch is first copied straight into the
+//! table, in a savepoint: when a key is already there the copy fails at once and the batch takes the
+//! staging path (and so do the table's later batches). Batches go to the connection's own
+//! thread ([`crate::worker`]) while the next one is encoded.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use postgres::Client;
+use postgres::error::SqlState;
 use target_core::names::{fit, quote};
 use target_core::{
     Backend, Cell, Counts, DbError, ExistingColumn, Kind, REJECTED_TABLE, Rejected, TypeMap,
@@ -14,6 +20,7 @@ use target_core::{
 };
 
 use crate::encode::{self, push_cell};
+use crate::worker::Worker;
 
 /// PostgreSQL's column type for each kind (as `format_type` spells them).
 pub const TYPES: TypeMap = TypeMap {
@@ -29,14 +36,14 @@ pub const TYPES: TypeMap = TypeMap {
 pub const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// Held-back COPY text after which a table is flushed mid-batch, to keep memory flat.
-const FLUSH_BYTES: usize = 16 << 20;
+const FLUSH_BYTES: usize = 8 << 20;
 
-/// The staging table's own column: the row's position in the batch, for last-write-wins.
-const ROW_COLUMN: &str = "_tapline_row";
+/// Capacity of a batch buffer: a flush's worth and the row that crosses the line.
+const BUFFER_BYTES: usize = FLUSH_BYTES + (1 << 20);
 
 /// A PostgreSQL connection the loader writes through.
 pub struct Postgres {
-    client: Client,
+    db: Worker,
     schema: String,
     savepoint: bool,
     rejected_ready: bool,
@@ -53,9 +60,13 @@ pub struct Table {
     stage: Option<String>,
     buffer: Vec<u8>,
     rows: u64,
-    /// Key text of each held-back row, to skip the de-duplicating sort when there is none.
-    batch_keys: HashSet<Vec<u8>>,
+    /// Where each held-back row starts in `buffer`.
+    row_starts: Vec<usize>,
+    /// Key text of held-back rows → the last row with that key (last write wins).
+    batch_keys: HashMap<Vec<u8>, usize>,
     duplicates: bool,
+    /// Batches may still be copied straight into the table (no key of theirs was there yet).
+    direct: Arc<AtomicBool>,
     /// Columns where a `\u0000` was replaced already (warned once).
     nul_warned: HashSet<usize>,
 }
@@ -70,7 +81,7 @@ impl Postgres {
             quote(&schema)
         ))?;
         Ok(Self {
-            client,
+            db: Worker::new(client),
             schema,
             savepoint: false,
             rejected_ready: false,
@@ -82,7 +93,66 @@ impl Postgres {
     }
 
     fn exec(&mut self, sql: &str) -> Result<(), DbError> {
-        self.client.batch_execute(sql).map_err(Into::into)
+        let sql = sql.to_string();
+        self.db
+            .call(move |c| c.batch_execute(&sql).map_err(Into::into))
+    }
+
+    /// Sends the table's held-back rows to the connection's thread; `wait` waits for them.
+    fn send_batch(&mut self, table: &mut Table, wait: bool) -> Result<(), DbError> {
+        if table.rows == 0 {
+            return Ok(());
+        }
+        let columns: Vec<String> = table.columns.iter().map(|(n, _)| quote(n)).collect();
+        let list = columns.join(", ");
+        let rows = table.rows;
+        let fresh = self.db.buffer(BUFFER_BYTES);
+        let mut data = std::mem::replace(&mut table.buffer, fresh);
+        let recycle = self.db.recycler();
+        let mut unique = rows;
+        if table.duplicates {
+            // Last write wins within the batch: keep each key's last row, in input order.
+            let mut winners: Vec<usize> = table.batch_keys.values().copied().collect();
+            winners.sort_unstable();
+            unique = winners.len() as u64;
+            let mut kept = self.db.buffer(BUFFER_BYTES);
+            for i in winners {
+                let end = table.row_starts.get(i + 1).copied().unwrap_or(data.len());
+                kept.extend_from_slice(&data[table.row_starts[i]..end]);
+            }
+            let _ = recycle.send(std::mem::replace(&mut data, kept));
+        }
+        let plan = BatchPlan {
+            direct_copy: format!("COPY {} ({list}) FROM STDIN", table.qualified),
+            staged: table.stage.as_ref().map(|stage| {
+                let (upsert, truncate) = staged_upsert(table, stage, &list, &columns);
+                Staged {
+                    copy: format!("COPY {stage} ({list}) FROM STDIN"),
+                    upsert,
+                    truncate,
+                    try_direct: table.direct.load(Ordering::SeqCst),
+                    direct: Arc::clone(&table.direct),
+                }
+            }),
+            rows,
+            unique,
+        };
+        let job = move |c: &mut Client| {
+            let result = plan.run(c, &data);
+            let _ = recycle.send(data);
+            result
+        };
+        table.rows = 0;
+        table.row_starts.clear();
+        table.batch_keys.clear();
+        table.duplicates = false;
+        if wait {
+            let name = table.name.clone();
+            self.db.batch(&name, job)?;
+            self.db.call(|_| Ok(()))
+        } else {
+            self.db.batch(&table.name, job)
+        }
     }
 }
 
@@ -129,8 +199,10 @@ impl Backend for Postgres {
     }
 
     fn existing_columns(&mut self, table: &str) -> Result<Vec<ExistingColumn>, DbError> {
-        let rows = self.client.query(
-            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
+        let (schema, table) = (self.schema.clone(), table.to_string());
+        self.db.call(move |c| {
+            let rows = c.query(
+                "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
                     coalesce(array_position(i.indkey::int2[], a.attnum) + 1, 0)::bigint
              FROM pg_attribute a
              JOIN pg_class c ON c.oid = a.attrelid
@@ -138,16 +210,17 @@ impl Backend for Postgres {
              LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
              WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum",
-            &[&self.schema, &table],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| ExistingColumn {
-                name: r.get(0),
-                declared: r.get(1),
-                pk: r.get(2),
-            })
-            .collect())
+                &[&schema, &table],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| ExistingColumn {
+                    name: r.get(0),
+                    declared: r.get(1),
+                    pk: r.get(2),
+                })
+                .collect())
+        })
     }
 
     fn create_table(
@@ -197,10 +270,7 @@ impl Backend for Postgres {
                 MAX_IDENTIFIER_BYTES,
             ));
             self.exec(&format!(
-                "DROP TABLE IF EXISTS pg_temp.{stage};
-                 CREATE TEMP TABLE {stage} (LIKE {qualified});
-                 ALTER TABLE {stage} ADD COLUMN {} bigint",
-                quote(ROW_COLUMN)
+                "DROP TABLE IF EXISTS pg_temp.{stage}; CREATE TEMP TABLE {stage} (LIKE {qualified})"
             ))?;
             Some(stage)
         };
@@ -210,10 +280,12 @@ impl Backend for Postgres {
             columns: columns.to_vec(),
             keys: keys.to_vec(),
             stage,
-            buffer: Vec::with_capacity(1 << 20),
+            buffer: self.db.buffer(BUFFER_BYTES),
             rows: 0,
-            batch_keys: HashSet::new(),
+            row_starts: Vec::new(),
+            batch_keys: HashMap::new(),
             duplicates: false,
+            direct: Arc::new(AtomicBool::new(true)),
             nul_warned: HashSet::new(),
         })
     }
@@ -244,88 +316,24 @@ impl Backend for Postgres {
             }
         }
         if table.stage.is_some() {
-            table.buffer.push(b'\t');
-            let row_number = table.rows;
-            let _ = write!(table.buffer, "{row_number}");
-            if !table.batch_keys.insert(key_text) {
+            let row = table.row_starts.len();
+            if table.batch_keys.insert(key_text, row).is_some() {
                 table.duplicates = true;
             }
         }
         table.buffer.push(b'\n');
+        table.row_starts.push(start);
         table.rows += 1;
         if table.buffer.len() >= FLUSH_BYTES {
-            return self.flush(table).map_err(WriteError::Db);
+            self.send_batch(table, false).map_err(WriteError::Db)?;
+            return Ok(self.db.take_counts(&table.name));
         }
         Ok(Counts::default())
     }
 
     fn flush(&mut self, table: &mut Table) -> Result<Counts, DbError> {
-        if table.rows == 0 {
-            return Ok(Counts::default());
-        }
-        let columns: Vec<String> = table.columns.iter().map(|(n, _)| quote(n)).collect();
-        let list = columns.join(", ");
-        let rows = table.rows;
-        let counts = match &table.stage {
-            None => {
-                let mut writer = self
-                    .client
-                    .copy_in(&format!("COPY {} ({list}) FROM STDIN", table.qualified))?;
-                writer.write_all(&table.buffer)?;
-                writer.finish()?;
-                Counts {
-                    inserted: rows,
-                    updated: 0,
-                }
-            }
-            Some(stage) => {
-                let mut writer = self.client.copy_in(&format!(
-                    "COPY {stage} ({list}, {}) FROM STDIN",
-                    quote(ROW_COLUMN)
-                ))?;
-                writer.write_all(&table.buffer)?;
-                writer.finish()?;
-                let keys: Vec<String> = table.keys.iter().map(|k| quote(k)).collect();
-                let keys = keys.join(", ");
-                let source = if table.duplicates {
-                    format!(
-                        "SELECT DISTINCT ON ({keys}) {list} FROM {stage} ORDER BY {keys}, {} DESC",
-                        quote(ROW_COLUMN)
-                    )
-                } else {
-                    format!("SELECT {list} FROM {stage}")
-                };
-                let set: Vec<String> = columns
-                    .iter()
-                    .filter(|c| !table.keys.iter().any(|k| quote(k) == **c))
-                    .map(|c| format!("{c} = EXCLUDED.{c}"))
-                    .collect();
-                let action = if set.is_empty() {
-                    "NOTHING".to_string()
-                } else {
-                    format!("UPDATE SET {}", set.join(", "))
-                };
-                let row = self.client.query_one(
-                    &format!(
-                        "WITH up AS (INSERT INTO {} ({list}) {source} ON CONFLICT ({keys}) DO {action} \
-                         RETURNING (xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted) FROM up",
-                        table.qualified
-                    ),
-                    &[],
-                )?;
-                let inserted = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
-                self.exec(&format!("TRUNCATE {stage}"))?;
-                Counts {
-                    inserted,
-                    updated: rows - inserted.min(rows),
-                }
-            }
-        };
-        table.buffer.clear();
-        table.rows = 0;
-        table.batch_keys.clear();
-        table.duplicates = false;
-        Ok(counts)
+        self.send_batch(table, true)?;
+        Ok(self.db.take_counts(&table.name))
     }
 
     fn activate_version(
@@ -344,19 +352,22 @@ impl Backend for Postgres {
         }
         let t = &table.qualified;
         let older = "(\"_sdc_table_version\" IS NULL OR \"_sdc_table_version\" < $1)";
-        let n = if hard {
-            self.client
-                .execute(&format!("DELETE FROM {t} WHERE {older}"), &[&version])?
+        let now = now.to_string();
+        let sql = if hard {
+            format!("DELETE FROM {t} WHERE {older}")
         } else {
-            self.client.execute(
-                &format!(
-                    "UPDATE {t} SET \"_sdc_deleted_at\" = CAST($2::text AS timestamptz) \
-                     WHERE \"_sdc_deleted_at\" IS NULL AND {older}"
-                ),
-                &[&version, &now],
-            )?
+            format!(
+                "UPDATE {t} SET \"_sdc_deleted_at\" = CAST($2::text AS timestamptz) \
+                 WHERE \"_sdc_deleted_at\" IS NULL AND {older}"
+            )
         };
-        Ok(n)
+        self.db.call(move |c| {
+            Ok(if hard {
+                c.execute(&sql, &[&version])?
+            } else {
+                c.execute(&sql, &[&version, &now])?
+            })
+        })
     }
 
     fn reject(&mut self, r: &Rejected<'_>) -> Result<(), DbError> {
@@ -370,22 +381,109 @@ impl Backend for Postgres {
         }
         let clean = |s: &str| s.replace('\0', &encode::NUL_REPLACEMENT.to_string());
         let line = i64::try_from(r.line).unwrap_or(i64::MAX);
-        self.client.execute(
-            &format!(
-                "INSERT INTO {t} (stream, line, error, record, received_at, record_sha256) \
+        let (stream, error, record) = (clean(r.stream), clean(r.error), clean(r.record));
+        let (received_at, sha) = (r.received_at.to_string(), r.record_sha256.to_string());
+        let sql = format!(
+            "INSERT INTO {t} (stream, line, error, record, received_at, record_sha256) \
                  VALUES ($1, $2, $3, $4, CAST($5::text AS timestamptz), $6) \
                  ON CONFLICT (stream, record_sha256) DO UPDATE \
                  SET line = EXCLUDED.line, error = EXCLUDED.error, received_at = EXCLUDED.received_at"
-            ),
-            &[
-                &clean(r.stream),
-                &line,
-                &clean(r.error),
-                &clean(r.record),
-                &r.received_at,
-                &r.record_sha256,
-            ],
-        )?;
-        Ok(())
+        );
+        self.db.call(move |c| {
+            c.execute(&sql, &[&stream, &line, &error, &record, &received_at, &sha])?;
+            Ok(())
+        })
     }
+}
+
+/// What a batch job does with its rows.
+struct BatchPlan {
+    /// `COPY` straight into the table.
+    direct_copy: String,
+    /// The staging path, for a table with keys.
+    staged: Option<Staged>,
+    /// Records in the batch.
+    rows: u64,
+    /// Rows after keeping each key's last one.
+    unique: u64,
+}
+
+struct Staged {
+    copy: String,
+    upsert: String,
+    truncate: String,
+    try_direct: bool,
+    direct: Arc<AtomicBool>,
+}
+
+impl BatchPlan {
+    fn run(&self, c: &mut Client, data: &[u8]) -> Result<Counts, DbError> {
+        let (rows, unique) = (self.rows, self.unique);
+        // Repeated keys of the batch count as updates.
+        let all_new = Counts {
+            inserted: unique,
+            updated: rows - unique,
+        };
+        let Some(staged) = &self.staged else {
+            copy(c, &self.direct_copy, data)?;
+            return Ok(all_new);
+        };
+        if staged.try_direct {
+            c.batch_execute("SAVEPOINT copy")?;
+            match copy(c, &self.direct_copy, data) {
+                Ok(()) => {
+                    c.batch_execute("RELEASE SAVEPOINT copy")?;
+                    return Ok(all_new);
+                }
+                Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                    c.batch_execute("ROLLBACK TO SAVEPOINT copy; RELEASE SAVEPOINT copy")?;
+                    staged.direct.store(false, Ordering::SeqCst);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        copy(c, &staged.copy, data)?;
+        let inserted: i64 = c.query_one(&staged.upsert, &[])?.get(0);
+        c.batch_execute(&staged.truncate)?;
+        let inserted = u64::try_from(inserted).unwrap_or(0).min(rows);
+        Ok(Counts {
+            inserted,
+            updated: rows - inserted,
+        })
+    }
+}
+
+/// Streams `data` into a `COPY … FROM STDIN`.
+fn copy(c: &mut Client, sql: &str, data: &[u8]) -> Result<(), postgres::Error> {
+    let mut writer = c.copy_in(sql)?;
+    // A write error is the server's: `finish` reports it.
+    let _ = writer.write_all(data);
+    writer.finish()?;
+    Ok(())
+}
+
+/// The upsert from the staging table (counting new rows) and the staging table's truncation.
+fn staged_upsert(table: &Table, stage: &str, list: &str, columns: &[String]) -> (String, String) {
+    let keys: Vec<String> = table.keys.iter().map(|k| quote(k)).collect();
+    let keys = keys.join(", ");
+    // The batch holds each key once (see `send_batch`).
+    let source = format!("SELECT {list} FROM {stage}");
+    let set: Vec<String> = columns
+        .iter()
+        .filter(|c| !table.keys.iter().any(|k| quote(k) == **c))
+        .map(|c| format!("{c} = EXCLUDED.{c}"))
+        .collect();
+    let action = if set.is_empty() {
+        "NOTHING".to_string()
+    } else {
+        format!("UPDATE SET {}", set.join(", "))
+    };
+    (
+        format!(
+            "WITH up AS (INSERT INTO {} ({list}) {source} ON CONFLICT ({keys}) DO {action} \
+             RETURNING (xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted) FROM up",
+            table.qualified
+        ),
+        format!("TRUNCATE {stage}"),
+    )
 }

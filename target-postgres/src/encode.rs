@@ -114,6 +114,11 @@ fn push_value(out: &mut Vec<u8>, v: &Value, kind: Kind) -> Result<bool, Refusal>
 /// Appends text with COPY's escapes, `\u0000` replaced; returns whether one was.
 pub fn push_text(out: &mut Vec<u8>, s: &str) -> bool {
     let b = s.as_bytes();
+    // Most values need no escape: two vectorised scans beat one byte-by-byte loop.
+    if memchr::memchr3(b'\\', b'\n', b'\t', b).is_none() && memchr::memchr2(b'\r', 0, b).is_none() {
+        out.extend_from_slice(b);
+        return false;
+    }
     let mut start = 0;
     let mut replaced = false;
     for (i, &c) in b.iter().enumerate() {

@@ -14,6 +14,7 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod encode;
+pub mod worker;
 
 use std::io::{BufReader, Write};
 use std::process::ExitCode;
