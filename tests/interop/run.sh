@@ -21,7 +21,7 @@ for b in tap-github target-sqlite target-postgres tapline fake-github; do
 done
 export TAPLINE_BIN_DIR="$(cd "$bin_dir" && pwd)"
 
-names=(pytest singerio-target singerio-tap sdk-tap sdk-target sdk-tests meltano)
+names=(pytest singerio-target singerio-tap sdk-tap sdk-target sdk-tests dbt-postgres meltano)
 declare -A pids
 for n in "${names[@]}"; do
   interop_venv "$n" >/dev/null &

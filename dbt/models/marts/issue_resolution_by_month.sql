@@ -5,7 +5,7 @@ with closed as (
     select
         repo,
         closed_month as month,
-        (julianday(closed_at) - julianday(created_at)) * 24.0 as hours_to_close
+        {{ hours_between('created_at', 'closed_at') }} as hours_to_close
     from {{ ref('stg_issues') }}
     where is_pull_request = 0 and closed_at is not null
 ),

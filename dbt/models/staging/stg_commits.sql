@@ -16,11 +16,7 @@ select
     commit__author__date as authored_at,
     commit__committer__date as committed_at,
     {{ month_of('commit__committer__date') }} as month,
-    case
-        when instr(commit__message, char(10)) > 0
-            then substr(commit__message, 1, instr(commit__message, char(10)) - 1)
-        else commit__message
-    end as message_headline,
-    coalesce(json_array_length(parents), 0) as parent_count,
+    {{ first_line('commit__message') }} as message_headline,
+    coalesce({{ json_array_size('parents') }}, 0) as parent_count,
     html_url
 from source

@@ -14,7 +14,7 @@ select
     state,
     state_reason,
     comments,
-    coalesce(json_array_length(labels), 0) as label_count,
+    coalesce({{ json_array_size('labels') }}, 0) as label_count,
     created_at,
     updated_at,
     closed_at,
