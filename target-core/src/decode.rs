@@ -86,11 +86,23 @@ fn parse(line: u64, bytes: &[u8]) -> Result<Option<Decoded>, LoadError> {
             offset: e.valid_up_to(),
         })
     })?;
-    let rewritten = numbers::scan(text);
-    let parsed = match &rewritten {
-        None => singer::parse_text(text),
+    // Most lines hold no number a double or a 64-bit integer cannot: parse them as they are,
+    // and scan the text only when the parser met a double (or a number out of its range).
+    let parsed = singer::parse_text(text);
+    let needs_scan = match &parsed {
+        Ok(LineContent::Message(Message::Record(r))) => r.record.values().any(has_double),
+        Ok(LineContent::Message(Message::State(s))) => has_double(&s.value),
+        Ok(_) => false,
+        Err(ReadErrorKind::InvalidJson(e)) => e.contains("number out of range"),
+        Err(_) => false,
+    };
+    let (parsed, rewritten) = match needs_scan.then(|| numbers::scan(text)).flatten() {
         // Errors are reported against the line as written, not the rewritten one.
-        Some(r) => singer::parse_text(&r.line).or_else(|e| singer::parse_text(text).and(Err(e))),
+        Some(r) => (
+            singer::parse_text(&r.line).or_else(|e| parsed.and(Err(e))),
+            Some(r),
+        ),
+        None => (parsed, None),
     };
     let message = match parsed.map_err(error)? {
         LineContent::Blank => return Ok(None),
@@ -111,6 +123,17 @@ fn parse(line: u64, bytes: &[u8]) -> Result<Option<Decoded>, LoadError> {
         wide,
         invalid: None,
     }))
+}
+
+/// Whether a value holds a number parsed as a double (the only kind that may have been
+/// rounded: integers beyond `u64` parse as doubles too).
+fn has_double(value: &Value) -> bool {
+    match value {
+        Value::Number(n) => n.is_f64(),
+        Value::Array(items) => items.iter().any(has_double),
+        Value::Object(fields) => fields.values().any(has_double),
+        _ => false,
+    }
 }
 
 fn validate_record(
