@@ -90,8 +90,16 @@ pub trait Backend {
     /// Writes one row (one cell per column): inserted, or upserted by key. A database that
     /// batches may write later, in [`Backend::flush`], and count it then.
     fn write(&mut self, table: &mut Self::Table, row: &[Cell<'_>]) -> Result<Counts, WriteError>;
-    /// Writes whatever rows the table still holds back.
+    /// Writes whatever rows the table still holds back, before anything asked of the database
+    /// after it. A database that works on its own thread may return before the rows are
+    /// written, and count them in [`Backend::settled_counts`]; its errors then come with the
+    /// next call that waits (a commit at the latest).
     fn flush(&mut self, table: &mut Self::Table) -> Result<Counts, DbError>;
+    /// Counts of rows written since [`Backend::flush`] returned, by table, once they are known
+    /// (after a commit, every one).
+    fn settled_counts(&mut self) -> Vec<(String, Counts)> {
+        Vec::new()
+    }
     /// ACTIVATE_VERSION: rows of older (or no) versions are deleted (`hard`) or get
     /// `_sdc_deleted_at = now`. Returns how many rows it touched. The table is flushed first.
     fn activate_version(

@@ -565,6 +565,11 @@ impl<B: Backend, W: Write> Loader<'_, B, W> {
     fn commit(&mut self, reopen: bool) -> Result<(), LoadError> {
         self.flush_all()?;
         self.backend.commit().map_err(LoadError::Database)?;
+        for (table, counts) in self.backend.settled_counts() {
+            if let Some(stream) = self.tables.get(&table).cloned() {
+                self.count(&stream, counts);
+            }
+        }
         self.summary.commits += 1;
         self.rows_pending = 0;
         self.savepoint = false;

@@ -98,8 +98,8 @@ impl Postgres {
             .call(move |c| c.batch_execute(&sql).map_err(Into::into))
     }
 
-    /// Sends the table's held-back rows to the connection's thread; `wait` waits for them.
-    fn send_batch(&mut self, table: &mut Table, wait: bool) -> Result<(), DbError> {
+    /// Sends the table's held-back rows to the connection's thread.
+    fn send_batch(&mut self, table: &mut Table) -> Result<(), DbError> {
         if table.rows == 0 {
             return Ok(());
         }
@@ -146,13 +146,7 @@ impl Postgres {
         table.row_starts.clear();
         table.batch_keys.clear();
         table.duplicates = false;
-        if wait {
-            let name = table.name.clone();
-            self.db.batch(&name, job)?;
-            self.db.call(|_| Ok(()))
-        } else {
-            self.db.batch(&table.name, job)
-        }
+        self.db.batch(&table.name, job)
     }
 }
 
@@ -184,13 +178,16 @@ impl Backend for Postgres {
     }
 
     fn savepoint(&mut self) -> Result<(), DbError> {
-        // One savepoint at a time: the previous one merges into the transaction.
-        if self.savepoint {
-            self.exec("RELEASE SAVEPOINT state")?;
-        }
-        self.exec("SAVEPOINT state")?;
+        // One savepoint at a time: the previous one merges into the transaction. Queued behind
+        // the batches before it, without waiting for them.
+        let sql = if self.savepoint {
+            "RELEASE SAVEPOINT state; SAVEPOINT state"
+        } else {
+            "SAVEPOINT state"
+        };
         self.savepoint = true;
-        Ok(())
+        self.db
+            .spawn(move |c| c.batch_execute(sql).map_err(Into::into))
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), DbError> {
@@ -325,15 +322,20 @@ impl Backend for Postgres {
         table.row_starts.push(start);
         table.rows += 1;
         if table.buffer.len() >= FLUSH_BYTES {
-            self.send_batch(table, false).map_err(WriteError::Db)?;
+            self.send_batch(table).map_err(WriteError::Db)?;
             return Ok(self.db.take_counts(&table.name));
         }
         Ok(Counts::default())
     }
 
     fn flush(&mut self, table: &mut Table) -> Result<Counts, DbError> {
-        self.send_batch(table, true)?;
+        // Queued, not waited for: the next call (a commit at the latest) waits.
+        self.send_batch(table)?;
         Ok(self.db.take_counts(&table.name))
+    }
+
+    fn settled_counts(&mut self) -> Vec<(String, Counts)> {
+        self.db.take_all_counts()
     }
 
     fn activate_version(

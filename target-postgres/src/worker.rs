@@ -117,6 +117,19 @@ impl Worker {
         }
     }
 
+    /// Runs `f` on the connection without waiting; its error, if any, comes with the next call.
+    pub fn spawn(
+        &mut self,
+        f: impl FnOnce(&mut Client) -> Result<(), DbError> + Send + 'static,
+    ) -> Result<(), DbError> {
+        self.batch("", move |c| f(c).map(|()| Counts::default()))
+    }
+
+    /// Counts of every table's finished batch jobs since the last time.
+    pub fn take_all_counts(&mut self) -> Vec<(String, Counts)> {
+        self.counts.drain().filter(|(t, _)| !t.is_empty()).collect()
+    }
+
     /// Counts of `table`'s finished batch jobs since the last time.
     pub fn take_counts(&mut self, table: &str) -> Counts {
         self.counts.remove(table).unwrap_or_default()
