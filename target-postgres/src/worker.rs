@@ -24,9 +24,10 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Moves `client` onto a new thread. At most one batch job waits while another runs.
+    /// Moves `client` onto a new thread. At most two jobs wait while another runs: enough to
+    /// keep the server busy while the loader waits for a commit, bounded for memory.
     pub fn new(mut client: Client) -> Self {
-        let (tx, rx) = mpsc::sync_channel::<Job>(1);
+        let (tx, rx) = mpsc::sync_channel::<Job>(2);
         let thread = std::thread::spawn(move || {
             for job in rx {
                 job(&mut client);
