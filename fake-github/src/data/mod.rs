@@ -2,6 +2,7 @@
 //! from a seed and sizes (`generate`), changed only by [`mutate`], and kept as pre-serialised items
 //! ([`frag`]) so that serving a page is a concatenation. No HTTP here.
 
+pub(crate) mod commit;
 pub(crate) mod frag;
 pub(crate) mod generate;
 pub(crate) mod mutate;
@@ -95,8 +96,11 @@ pub(crate) struct User {
 #[derive(Debug)]
 pub(crate) struct Commit {
     pub sha: String,
-    /// Committer date, epoch seconds; strictly increasing along the branch.
+    /// Committer date, epoch seconds. It may go backwards along the branch: a merged branch
+    /// brings commits dated before the head it lands on.
     pub date: i64,
+    /// When the commit landed on the branch, epoch seconds; never decreases along the branch.
+    pub pushed: i64,
     /// Author's linked account, if the email belongs to one.
     pub author: Option<u32>,
     pub author_email: String,
@@ -188,7 +192,7 @@ pub(crate) struct Repo {
     pub size: RepoSize,
     /// The repository object (`full-repository` shaped), refreshed by mutations.
     pub json: String,
-    /// Oldest first: the branch head is the last element.
+    /// Branch order (each commit's parent before it): the head is the last element.
     pub commits: Vec<Commit>,
     /// By number: `issues[n - 1]` is number `n`.
     pub issues: Vec<Issue>,
@@ -237,6 +241,22 @@ pub(crate) struct Data {
     pub by_id: HashMap<u64, usize>,
     /// Lower-cased organization logins to their user index.
     pub orgs: HashMap<String, u32>,
+}
+
+impl Repo {
+    /// Position on the branch of a reference: the default branch's name or `HEAD` (the head), or
+    /// a full sha or a prefix of at least 7 hex digits.
+    pub(crate) fn position(&self, reference: &str) -> Option<usize> {
+        if reference == self.default_branch || reference == "HEAD" {
+            return self.commits.len().checked_sub(1);
+        }
+        if reference.len() < 7 {
+            return None;
+        }
+        self.commits
+            .iter()
+            .rposition(|c| c.sha.starts_with(reference))
+    }
 }
 
 impl Data {

@@ -2,7 +2,8 @@
 //! than anything the repository held before, and deterministic (the k-th mutation of a repository
 //! draws from a generator seeded by the world seed, the repository and k).
 
-use super::generate::{Pools, new_issue, push_comment, push_commit, refresh, render_issue};
+use super::commit::{NewCommit, push_commit};
+use super::generate::{Pools, new_issue, push_comment, refresh, render_issue};
 use super::{Data, Mutation, Repo};
 use crate::util::Rng;
 
@@ -23,7 +24,7 @@ pub(crate) fn apply(data: &Data, repo: &mut Repo, m: Mutation) {
 
     for _ in 0..m.new_commits {
         let at = tick(&mut rng);
-        push_commit(repo, &mut rng, base, pools, &data.users, at);
+        push_commit(repo, &mut rng, base, pools, &data.users, NewCommit::at(at));
     }
 
     // Touch distinct existing issues: a partial Fisher-Yates shuffle of their positions.
