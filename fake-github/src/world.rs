@@ -138,7 +138,7 @@ impl World {
         let mut r = self.data.repos[i]
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        mutate::apply(&self.data, &mut r, m);
+        mutate::apply_next(&self.data, &mut r, m);
         Ok(())
     }
 

@@ -6,11 +6,11 @@ use std::sync::RwLock;
 
 use serde_json::{Value, json};
 
+use super::comment::push_comment;
 use super::commit::{NewCommit, push_commit};
 use super::frag::{Frag, Hole};
 use super::{
-    Comment, Data, HISTORY_END, HISTORY_START, Issue, Label, Release, Repo, RepoFill, RepoSize,
-    Star, User,
+    Data, HISTORY_END, HISTORY_START, Issue, Label, Release, Repo, RepoFill, RepoSize, Star, User,
 };
 use crate::util::{Rng, fmt_ts};
 
@@ -775,67 +775,6 @@ fn base_sha(repo: &Repo, at: i64) -> String {
         .get(k.saturating_sub(1))
         .map(|c| c.sha.clone())
         .unwrap_or_default()
-}
-
-/// Appends a comment (ids grow with creation time, as on GitHub).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn push_comment(
-    repo: &mut Repo,
-    rng: &mut Rng,
-    base: &str,
-    pools: Pools,
-    number: u32,
-    author: u32,
-    created: i64,
-    updated: i64,
-) {
-    let id = repo.next_comment_id;
-    repo.next_comment_id += 1 + rng.below(5);
-    let full = &repo.full_name;
-    let api = format!("{base}/repos/{full}");
-    let kind = if repo.issues[number as usize - 1].is_pr() {
-        "pull"
-    } else {
-        "issues"
-    };
-    let thing = rng.pick(THINGS);
-    let body = match rng.below(4) {
-        0 => format!("LGTM 👍 — “{thing}” looks right."),
-        1 => {
-            format!("I can reproduce this with {thing}:\r\n\r\n```\r\nerror: \"unexpected\"\r\n```")
-        }
-        2 => format!(
-            "Danke! Ça marche avec {thing} maintenant.\n\n— {}",
-            rng.pick(NAMES)
-        ),
-        _ => format!("Could you add a test for {thing}? <3"),
-    };
-    let v = json!({
-        "url": format!("{api}/issues/comments/{id}"),
-        "html_url": format!("{HTML}/{full}/{kind}/{number}#issuecomment-{id}"),
-        "issue_url": format!("{api}/issues/{number}"),
-        "id": id,
-        "node_id": format!("IC_kwDO{:X}", id),
-        "user": Hole::User(author).marker(),
-        "created_at": fmt_ts(created),
-        "updated_at": fmt_ts(updated),
-        "author_association": pools.association(repo, author),
-        "body": body,
-        "reactions": {
-            "url": format!("{api}/issues/comments/{id}/reactions"),
-            "total_count": 0, "+1": 0, "-1": 0, "laugh": 0, "hooray": 0,
-            "confused": 0, "heart": 0, "rocket": 0, "eyes": 0
-        },
-        "performed_via_github_app": null,
-    });
-    repo.comments.push(Comment {
-        id,
-        issue: number,
-        author,
-        created,
-        updated,
-        frag: Frag::new(&v),
-    });
 }
 
 fn render_release(

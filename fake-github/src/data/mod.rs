@@ -2,6 +2,7 @@
 //! from a seed and sizes (`generate`), changed only by [`mutate`], and kept as pre-serialised items
 //! ([`frag`]) so that serving a page is a concatenation. No HTTP here.
 
+pub(crate) mod comment;
 pub(crate) mod commit;
 pub(crate) mod frag;
 pub(crate) mod generate;
@@ -70,7 +71,10 @@ impl RepoSize {
     }
 }
 
-/// New activity to add to a repository, all of it strictly newer than anything already there.
+/// New activity to add to a repository. Everything it changes gets times strictly newer than
+/// anything already there, except the committer dates of a merged branch, which are old on
+/// purpose. Applied in this order: force push, new commits, merged branch, touched issues,
+/// touched pull requests, edited comments, new issues; "existing" means before the mutation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mutation {
     /// Commits to push on the default branch.
@@ -80,6 +84,42 @@ pub struct Mutation {
     pub update_issues: u32,
     /// New issues or pull requests to open.
     pub new_issues: u32,
+    /// Existing pull requests to touch, as `update_issues` does.
+    #[serde(default)]
+    pub update_pulls: u32,
+    /// Existing comments to edit: a new body and `updated_at`.
+    #[serde(default)]
+    pub update_comments: u32,
+    /// Commits of a merged branch, appended to the default branch with committer dates starting
+    /// `merged_age_s` before the newest commit date so far and increasing among themselves.
+    #[serde(default)]
+    pub merged_commits: u32,
+    /// How much older than the newest commit the merged branch starts, in seconds.
+    #[serde(default)]
+    pub merged_age_s: u64,
+    /// Whether a merge commit (dated now) follows the merged commits; otherwise the branch is
+    /// fast-forwarded and its head keeps an old date.
+    #[serde(default)]
+    pub merge_commit: bool,
+    /// Commits to force-push: the last K commits of the branch are dropped (at least one commit
+    /// stays) and K new ones pushed.
+    #[serde(default)]
+    pub force_push: u32,
+}
+
+impl Mutation {
+    /// A mutation that changes nothing; a base for struct update syntax in `const` items.
+    pub const NONE: Mutation = Mutation {
+        new_commits: 0,
+        update_issues: 0,
+        new_issues: 0,
+        update_pulls: 0,
+        update_comments: 0,
+        merged_commits: 0,
+        merged_age_s: 0,
+        merge_commit: false,
+        force_push: 0,
+    };
 }
 
 /// A user or organization account.

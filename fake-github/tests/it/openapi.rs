@@ -171,6 +171,7 @@ async fn every_endpoint_matches_the_official_description() {
                 new_commits: 3,
                 update_issues: 6,
                 new_issues: 4,
+                ..Default::default()
             },
         )
         .unwrap();
