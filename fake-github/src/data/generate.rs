@@ -249,6 +249,7 @@ fn generate_repo(
         size,
         json: String::new(),
         commits: Vec::with_capacity(size.commits as usize),
+        dropped: Vec::new(),
         issues: Vec::with_capacity(size.issues as usize),
         comments: Vec::new(),
         releases: Vec::new(),

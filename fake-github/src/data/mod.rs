@@ -6,6 +6,7 @@ pub(crate) mod comment;
 pub(crate) mod commit;
 pub(crate) mod frag;
 pub(crate) mod generate;
+pub(crate) mod lineage;
 pub(crate) mod mutate;
 
 use std::collections::HashMap;
@@ -102,7 +103,7 @@ pub struct Mutation {
     #[serde(default)]
     pub merge_commit: bool,
     /// Commits to force-push: the last K commits of the branch are dropped (at least one commit
-    /// stays) and K new ones pushed.
+    /// stays) and K new ones pushed. Dropped commits stay known to compare (`diverged`).
     #[serde(default)]
     pub force_push: u32,
 }
@@ -145,6 +146,15 @@ pub(crate) struct Commit {
     pub author: Option<u32>,
     pub author_email: String,
     pub frag: Frag,
+}
+
+/// A commit that a force push removed from the branch.
+#[derive(Debug)]
+pub(crate) struct Dropped {
+    pub commit: Commit,
+    /// The commit before it on the branch when it was dropped (a branch commit or another
+    /// dropped one).
+    pub parent: String,
 }
 
 /// An issue or a pull request (they share the number sequence).
@@ -234,6 +244,8 @@ pub(crate) struct Repo {
     pub json: String,
     /// Branch order (each commit's parent before it): the head is the last element.
     pub commits: Vec<Commit>,
+    /// Commits force-pushed away, oldest drop first.
+    pub dropped: Vec<Dropped>,
     /// By number: `issues[n - 1]` is number `n`.
     pub issues: Vec<Issue>,
     /// By id, ascending.

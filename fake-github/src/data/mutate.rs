@@ -7,7 +7,7 @@
 use super::comment::{edit_comment, push_comment};
 use super::commit::{NewCommit, push_commit};
 use super::generate::{Pools, new_issue, refresh, render_issue};
-use super::{Data, Mutation, Repo};
+use super::{Data, Dropped, Mutation, Repo};
 use crate::util::Rng;
 
 /// Applies `m` to `repo`, drawing from a generator seeded by the world seed, the repository and
@@ -103,7 +103,15 @@ impl Ctx<'_> {
 /// Drops the last `k` commits (keeping at least one) and pushes `k` new ones.
 fn force_push(ctx: &mut Ctx<'_>, repo: &mut Repo, k: u32) {
     let keep = repo.commits.len().saturating_sub(k as usize).max(1);
-    repo.commits.truncate(keep);
+    if keep < repo.commits.len() {
+        let gone = repo.commits.split_off(keep);
+        let mut parent = repo.commits[keep - 1].sha.clone();
+        for commit in gone {
+            let sha = commit.sha.clone();
+            repo.dropped.push(Dropped { commit, parent });
+            parent = sha;
+        }
+    }
     for _ in 0..k {
         let at = ctx.tick();
         ctx.commit(repo, NewCommit::at(at));

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod compare;
 mod determinism;
 mod faults;
 mod filters;
