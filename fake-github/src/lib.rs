@@ -38,7 +38,10 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use data::{Mutation, RepoSize, Truth, TruthComment, TruthCommit, TruthCounts, TruthIssue};
+pub use data::{
+    Mutation, RepoSize, Truth, TruthComment, TruthCommit, TruthContributor, TruthCounts,
+    TruthIssue, TruthRelease, TruthStargazer,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use faults::FaultSpec;
 pub use world::{SharedWorld, Stats, World};

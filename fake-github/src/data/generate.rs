@@ -344,8 +344,8 @@ fn generate_repo(
         let at =
             ((u64::from(k) + 1) * u64::from(size.commits) / (u64::from(releases) + 1)) as usize;
         let created = repo.commits[at.min(repo.commits.len() - 1)].date;
-        let frag = render_release(&repo, base, &mut rng, pools, k, created);
-        repo.releases.push(Release { created, frag });
+        let release = new_release(&repo, base, &mut rng, pools, k, created);
+        repo.releases.push(release);
     }
     let stars = i64::from(size.stargazer_count());
     for k in 0..stars {
@@ -778,16 +778,18 @@ fn base_sha(repo: &Repo, at: i64) -> String {
         .unwrap_or_default()
 }
 
-fn render_release(
+/// The `k`-th release of a repository, rendered.
+fn new_release(
     repo: &Repo,
     base: &str,
     rng: &mut Rng,
     pools: Pools,
     k: u32,
     created: i64,
-) -> Frag {
+) -> Release {
     let id = 90_000_000 + repo.index as u64 * 1_000_000 + u64::from(k) * 11;
     let tag = format!("v{}.{}.0", k / 10, k % 10 + 1);
+    let published = created + 60;
     let full = &repo.full_name;
     let api = format!("{base}/repos/{full}");
     let prerelease = rng.chance(10);
@@ -807,11 +809,17 @@ fn render_release(
         "prerelease": prerelease,
         "created_at": fmt_ts(created),
         "updated_at": fmt_ts(created + 120),
-        "published_at": fmt_ts(created + 60),
+        "published_at": fmt_ts(published),
         "assets": [],
         "tarball_url": format!("{api}/tarball/{tag}"),
         "zipball_url": format!("{api}/zipball/{tag}"),
         "body": format!("## What's changed\r\n\r\n* Better {} by @{}\r\n", rng.pick(THINGS), repo.owner),
     });
-    Frag::new(&v)
+    Release {
+        id,
+        tag,
+        created,
+        published,
+        frag: Frag::new(&v),
+    }
 }

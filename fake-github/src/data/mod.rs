@@ -207,7 +207,10 @@ pub(crate) struct Comment {
 /// A published release.
 #[derive(Debug)]
 pub(crate) struct Release {
+    pub id: u64,
+    pub tag: String,
     pub created: i64,
+    pub published: i64,
     pub frag: Frag,
 }
 
@@ -331,6 +334,15 @@ pub struct Truth {
     pub issues: Vec<TruthIssue>,
     /// Every issue comment, by id.
     pub comments: Vec<TruthComment>,
+    /// Every release, newest first (the order of `/releases`).
+    #[serde(default)]
+    pub releases: Vec<TruthRelease>,
+    /// Every stargazer, oldest star first (the order of `/stargazers`).
+    #[serde(default)]
+    pub stargazers: Vec<TruthStargazer>,
+    /// Every contributor, most contributions first (the order of `/contributors`).
+    #[serde(default)]
+    pub contributors: Vec<TruthContributor>,
 }
 
 /// Item counts per stream of one repository.
@@ -409,7 +421,49 @@ pub struct TruthComment {
     pub updated_at: String,
 }
 
+/// One release as the truth sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruthRelease {
+    /// Release id.
+    pub id: u64,
+    /// `tag_name`.
+    pub tag_name: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Publication time.
+    pub published_at: String,
+}
+
+/// One stargazer as the truth sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruthStargazer {
+    /// `user.id`.
+    pub user_id: u64,
+    /// `user.login`.
+    pub login: String,
+    /// `starred_at` (star media type).
+    pub starred_at: String,
+}
+
+/// One contributor as the truth sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruthContributor {
+    /// The account's `id`.
+    pub user_id: u64,
+    /// The account's `login`.
+    pub login: String,
+    /// Commits on the default branch authored by the account.
+    pub contributions: u32,
+}
+
 impl Repo {
+    /// Releases in the order of `/releases`: newest first.
+    pub(crate) fn releases_newest_first(&self) -> Vec<&Release> {
+        let mut releases: Vec<(usize, &Release)> = self.releases.iter().enumerate().collect();
+        releases.sort_by_key(|(k, x)| std::cmp::Reverse((x.created, *k)));
+        releases.into_iter().map(|(_, x)| x).collect()
+    }
+
     /// The ground truth of this repository.
     pub(crate) fn truth(&self, users: &[User]) -> Truth {
         use crate::util::fmt_ts;
@@ -464,6 +518,34 @@ impl Repo {
                     author_login: login(c.author),
                     created_at: fmt_ts(c.created),
                     updated_at: fmt_ts(c.updated),
+                })
+                .collect(),
+            releases: self
+                .releases_newest_first()
+                .into_iter()
+                .map(|r| TruthRelease {
+                    id: r.id,
+                    tag_name: r.tag.clone(),
+                    created_at: fmt_ts(r.created),
+                    published_at: fmt_ts(r.published),
+                })
+                .collect(),
+            stargazers: self
+                .stars
+                .iter()
+                .map(|s| TruthStargazer {
+                    user_id: users[s.user as usize].id,
+                    login: login(s.user),
+                    starred_at: fmt_ts(s.at),
+                })
+                .collect(),
+            contributors: self
+                .contributors
+                .iter()
+                .map(|(u, n)| TruthContributor {
+                    user_id: users[*u as usize].id,
+                    login: login(*u),
+                    contributions: *n,
                 })
                 .collect(),
         }

@@ -13,3 +13,4 @@ mod mutate;
 mod openapi;
 mod paging;
 mod socket;
+mod truth;
