@@ -2,13 +2,14 @@
 //! counter for faults, primary rate-limit window, request statistics).
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Data, Mutation, Truth, mutate};
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::faults::FaultSpec;
 use crate::util::now_secs;
 
@@ -32,6 +33,31 @@ pub(crate) struct Config {
     pub latency: Duration,
     pub token: Option<String>,
     pub faults: FaultSpec,
+    pub issue_cursor: IssueCursor,
+}
+
+/// What the opaque `after=` cursor of `/issues` pages holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IssueCursor {
+    /// The sort key and number of the page's last item: a page walk never skips an item, even
+    /// when the list changes under it.
+    #[default]
+    Keyset,
+    /// The position after the page in the sorted list, like a page number: items shift when the
+    /// list changes, so a walk can skip or repeat some (real cursors promise nothing).
+    Offset,
+}
+
+impl FromStr for IssueCursor {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<IssueCursor> {
+        match s {
+            "keyset" => Ok(IssueCursor::Keyset),
+            "offset" => Ok(IssueCursor::Offset),
+            other => Err(ErrorKind::InvalidIssueCursor(other.to_owned()).into()),
+        }
+    }
 }
 
 #[derive(Debug)]
