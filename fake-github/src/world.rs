@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{Data, Mutation, Truth, mutate};
 use crate::error::{Error, ErrorKind, Result};
 use crate::faults::FaultSpec;
+use crate::util::Rng;
 use crate::util::now_secs;
 
 /// A world shared between the server and the test that drives it.
@@ -102,6 +103,9 @@ pub struct Stats {
     pub by_status: BTreeMap<u16, u64>,
     /// Request counts by path (without query), then by status code.
     pub by_path: BTreeMap<String, BTreeMap<u16, u64>>,
+    /// Churn events applied (each changed every repository; see [`crate::faults`]).
+    #[serde(default)]
+    pub churns: u64,
 }
 
 impl Stats {
@@ -166,6 +170,30 @@ impl World {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         mutate::apply_next(&self.data, &mut r, m);
         Ok(())
+    }
+
+    /// Applies a churn event (request `number`'s) to every repository, one at a time. The
+    /// caller holds no lock: a request being answered takes its read lock only after this.
+    pub(crate) fn churn(&self, number: u64, m: Mutation) {
+        for lock in &self.data.repos {
+            let mut repo = lock
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut m = m;
+            if repo.commits.is_empty() {
+                // An empty repository stays one (409 on /commits).
+                m.new_commits = 0;
+                m.merged_commits = 0;
+            }
+            let label = format!("{}#churn{number}", repo.full_name);
+            mutate::apply(
+                &self.data,
+                &mut repo,
+                m,
+                &mut Rng::new(self.data.seed, &label),
+            );
+        }
+        self.runtime().stats.churns += 1;
     }
 
     /// Names (`owner/name`) of every repository, in declaration order.

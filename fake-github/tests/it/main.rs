@@ -3,6 +3,7 @@
 
 mod support;
 
+mod churn;
 mod compare;
 mod determinism;
 mod faults;
