@@ -43,6 +43,13 @@ impl Lineage {
     }
 }
 
+impl Lineage {
+    /// The commit this history leads to.
+    pub(crate) fn tip<'r>(&self, repo: &'r Repo) -> Option<&'r Commit> {
+        self.len().checked_sub(1).and_then(|k| self.get(repo, k))
+    }
+}
+
 impl Repo {
     /// The history of a reference: see [`Repo::position`], and force-pushed-away commits by sha
     /// or prefix. `None` when nothing matches.

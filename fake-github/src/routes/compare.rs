@@ -26,9 +26,7 @@ pub(crate) async fn compare(req: RepoRequest) -> Result<Response, ApiError> {
         .checked_sub(1)
         .and_then(|k| head.get(repo, k))
         .ok_or_else(ApiError::not_found)?;
-    let base_commit = base.len().checked_sub(1).and_then(|k| base.get(repo, k));
-    let head_commit = head.len().checked_sub(1).and_then(|k| head.get(repo, k));
-    let (Some(base_commit), Some(head_commit)) = (base_commit, head_commit) else {
+    let (Some(base_commit), Some(head_commit)) = (base.tip(repo), head.tip(repo)) else {
         return Err(ApiError::not_found());
     };
     let (ahead_by, behind_by) = (head.len() - common, base.len() - common);
