@@ -1,7 +1,8 @@
 //! The layer every API request goes through, in GitHub's order: latency, `401 Bad credentials`
-//! (without rate-limit headers), `403` without `User-Agent`, injected faults, the primary rate
-//! limit, the route itself, then `ETag`/`304` and the rate-limit headers. It also records
-//! request statistics. `/_fake/*` bypasses all of it.
+//! (without rate-limit headers), `403` without `User-Agent`, churn (the data changes before the
+//! request is answered), injected faults, the primary rate limit, the route itself, then
+//! `ETag`/`304` and the rate-limit headers. It also records request statistics. `/_fake/*`
+//! bypasses all of it.
 
 use std::time::Duration;
 
@@ -85,6 +86,9 @@ async fn handle(world: &SharedWorld, path: &str, req: Request, next: Next) -> Re
             rt.requests += 1;
             rt.requests
         };
+        if let Some(m) = world.config.faults.churn(n) {
+            world.churn(n, m);
+        }
         let (slow, fault) = world.config.faults.decide(n);
         (n, slow, fault)
     } else {

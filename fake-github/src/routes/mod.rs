@@ -3,6 +3,7 @@
 
 pub(crate) mod comments;
 pub(crate) mod commits;
+pub(crate) mod compare;
 pub(crate) mod contributors;
 pub(crate) mod control;
 pub(crate) mod issues;
@@ -38,6 +39,10 @@ pub(crate) fn router() -> Router<SharedWorld> {
         r = r
             .route(prefix, get(repos::get))
             .route(&format!("{prefix}/commits"), get(commits::list))
+            .route(
+                &format!("{prefix}/compare/{{basehead}}"),
+                get(compare::compare),
+            )
             .route(&format!("{prefix}/issues"), get(issues::list))
             .route(&format!("{prefix}/issues/comments"), get(comments::list))
             .route(

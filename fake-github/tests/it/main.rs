@@ -3,6 +3,8 @@
 
 mod support;
 
+mod churn;
+mod compare;
 mod determinism;
 mod faults;
 mod filters;
@@ -12,3 +14,4 @@ mod mutate;
 mod openapi;
 mod paging;
 mod socket;
+mod truth;

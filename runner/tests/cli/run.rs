@@ -38,6 +38,7 @@ fn full_run_equals_truth_then_incremental_fetches_only_new_data() {
             new_commits: 5,
             update_issues: 3,
             new_issues: 2,
+            ..Default::default()
         },
     )
     .unwrap();

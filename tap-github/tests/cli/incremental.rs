@@ -32,6 +32,7 @@ fn second_run_gets_exactly_new_and_boundary_records() {
             new_commits: 3,
             update_issues: 5,
             new_issues: 4,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -41,6 +42,7 @@ fn second_run_gets_exactly_new_and_boundary_records() {
             new_commits: 1,
             update_issues: 2,
             new_issues: 1,
+            ..Default::default()
         },
     )
     .unwrap();
