@@ -26,6 +26,8 @@ pub struct World {
     pub(crate) data: Data,
     pub(crate) config: Config,
     state: Mutex<Runtime>,
+    /// While set, `churn` rules change nothing (other faults still fire).
+    calm: std::sync::atomic::AtomicBool,
 }
 
 /// Server settings.
@@ -135,6 +137,7 @@ impl World {
                 rate,
                 stats: Stats::default(),
             }),
+            calm: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -172,9 +175,19 @@ impl World {
         Ok(())
     }
 
-    /// Applies a churn event (request `number`'s) to every repository, one at a time. The
-    /// caller holds no lock: a request being answered takes its read lock only after this.
+    /// Stops (`true`) or resumes (`false`) the changes of `churn` fault rules, so that a test
+    /// can follow disturbed runs with a quiet one. Requests are still numbered meanwhile.
+    pub fn set_calm(&self, calm: bool) {
+        self.calm.store(calm, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Applies a churn event (request `number`'s) to every repository, one at a time, unless
+    /// the world is calm. The caller holds no lock: a request being answered takes its read
+    /// lock only after this.
     pub(crate) fn churn(&self, number: u64, m: Mutation) {
+        if self.calm.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         for lock in &self.data.repos {
             let mut repo = lock
                 .write()

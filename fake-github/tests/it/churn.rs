@@ -147,3 +147,19 @@ fn churn_while_serving_concurrent_requests_does_not_deadlock() {
     assert_eq!(fake.stats().churns, 60);
     assert_eq!(fake.truth("octo/app").unwrap().counts.commits, 260 + 60);
 }
+
+#[tokio::test]
+async fn a_calm_world_changes_nothing_until_churn_resumes() {
+    let (w, app) = world_of(builder().faults(spec("churn:every=1:issues=2")));
+    w.set_calm(true);
+    let before = w.truth("octo/app").unwrap();
+    for _ in 0..3 {
+        assert_eq!(get(&app, "/repos/octo/app/issues").await.status, 200);
+    }
+    assert_eq!(w.truth("octo/app").unwrap(), before, "nothing changed");
+    assert_eq!(w.stats().churns, 0);
+    w.set_calm(false);
+    get(&app, "/repos/octo/app/issues").await;
+    assert_eq!(w.stats().churns, 1);
+    assert_ne!(w.truth("octo/app").unwrap(), before);
+}
