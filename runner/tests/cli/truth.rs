@@ -112,7 +112,10 @@ fn query(stream: &str) -> &'static str {
             "SELECT id, substr(issue_url, length(rtrim(issue_url, '0123456789')) + 1),
                     user__login, created_at, updated_at FROM issue_comments"
         }
-        "releases" => "SELECT id, tag_name, created_at, published_at FROM releases",
+        "releases" => {
+            "SELECT id, tag_name, created_at, published_at FROM releases
+             WHERE _sdc_deleted_at IS NULL"
+        }
         "stargazers" => {
             "SELECT _sdc_repository || '|' || user_id, user__login, starred_at FROM stargazers
              WHERE _sdc_deleted_at IS NULL"
