@@ -53,14 +53,17 @@ def test_meltano_runs_our_plugins_incrementally(tmp_path, fake_github):
     second = requests_between(before, fake.stats())
     assert_matches_truth(db, fake)
     # Only new data: one request per incremental stream (the since= page holds the news; pulls
-    # stops at the first older record) plus the repository itself, against every page the first time.
-    assert second["total"] == 1 + len(INCREMENTAL), second
-    assert first["total"] == 31 and second["total"] < first["total"], (first, second)
+    # stops at the first older record; commits: the head probe) plus compare for the new commits
+    # and the repository itself, against every page the first time.
+    assert second["total"] == 2 + len(INCREMENTAL), second
+    # 31 pages, plus the commits' head probe and one issues page (re-anchored pages overlap).
+    assert first["total"] == 33 and second["total"] < first["total"], (first, second)
     touched = [r for r in sqlite_rows(db, "commits") if r["_sdc_sequence"] > top_seq]
-    assert 7 <= len(touched) <= 9, "the second run loaded the new commits (and the inclusive boundary), nothing else"
+    assert len(touched) == 7, "the second run loaded exactly the new commits (through compare), nothing else"
 
-    # A run with nothing new: the same 5 requests (its bookmarks are the new ones, so the answers
-    # are the boundary records and fresh ETags, which the state Meltano stores keeps).
+    # A run with nothing new: 5 requests (its bookmarks are the new ones, so the answers are the
+    # boundary records and fresh ETags, which the state Meltano stores keeps; the commits' head
+    # probe answers 304).
     before = fake.stats()
     run([meltano, "run", "tap-github", "target-sqlite"], cwd=project, env=env)
     assert requests_between(before, fake.stats())["total"] == 1 + len(INCREMENTAL)
