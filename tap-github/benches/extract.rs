@@ -114,7 +114,11 @@ fn main() {
     let old = dir.path().join("dates-only.toml");
     std::fs::write(&old, dates_only()).unwrap();
     let (fake, mut rows) = series("tapline", None, dir.path());
-    let (_, before) = series("tapline, dates only (before exact increments)", Some(&old), dir.path());
+    let (_, before) = series(
+        "tapline, dates only (before exact increments)",
+        Some(&old),
+        dir.path(),
+    );
     let extra: Vec<String> = rows
         .iter()
         .zip(&before)

@@ -203,3 +203,8 @@ config = {{ database = "data/github.db" }}
         sibling("target-sqlite").display()
     ))
 }
+
+/// Sends `sig` to process `pid`, which must exist.
+pub fn signal(pid: u32, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig).unwrap();
+}

@@ -9,9 +9,9 @@ use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::Value;
-use tap_github::engine::{Definitions, Engine, HttpOptions, SyncOptions};
+use tap_github::engine::{Definitions, Engine, SyncOptions};
 
-use crate::support::Sink;
+use crate::support::{Sink, test_http};
 
 /// The query strings the fixture server saw.
 type Seen = Arc<Mutex<Vec<BTreeMap<String, String>>>>;
@@ -75,18 +75,7 @@ async fn a_stream_defined_only_in_a_test_file_syncs() {
     );
 
     let opts = |state: singer::State| SyncOptions {
-        http: HttpOptions {
-            base_url: format!("http://{addr}"),
-            user_agent: "test".into(),
-            token: None,
-            auth_scheme: "Bearer".into(),
-            headers: BTreeMap::new(),
-            timeout: std::time::Duration::from_secs(5),
-            max_retries: 1,
-            rate_limit_buffer: None,
-            max_rate_limit_wait: std::time::Duration::from_secs(1),
-            backoff_base: std::time::Duration::from_millis(1),
-        },
+        http: test_http(&format!("http://{addr}")),
         settings: BTreeMap::from([(
             "shops".to_owned(),
             vec!["acme".to_owned(), "closed".to_owned()],

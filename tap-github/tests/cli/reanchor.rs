@@ -10,9 +10,9 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
-use tap_github::engine::{Definitions, Engine, HttpOptions, SyncOptions};
+use tap_github::engine::{Definitions, Engine, SyncOptions};
 
-use crate::support::Sink;
+use crate::support::{Sink, test_http};
 
 const DEFS: &str = r#"
 [http]
@@ -117,18 +117,7 @@ async fn sync(list: Shared, reanchor: bool) -> Vec<Value> {
     };
     let engine = Engine::new(Definitions::parse(&text).unwrap(), &[("items", SCHEMA)]).unwrap();
     let opts = SyncOptions {
-        http: HttpOptions {
-            base_url: format!("http://{addr}"),
-            user_agent: "test".into(),
-            token: None,
-            auth_scheme: "Bearer".into(),
-            headers: BTreeMap::new(),
-            timeout: std::time::Duration::from_secs(5),
-            max_retries: 1,
-            rate_limit_buffer: None,
-            max_rate_limit_wait: std::time::Duration::from_secs(1),
-            backoff_base: std::time::Duration::from_millis(1),
-        },
+        http: test_http(&format!("http://{addr}")),
         settings: BTreeMap::from([("lists".to_owned(), vec!["one".to_owned()])]),
         start_date: None,
         lookback: Default::default(),

@@ -226,3 +226,19 @@ impl Sink {
             .collect()
     }
 }
+
+/// Client settings for an in-process engine run against a test server at `base_url`.
+pub fn test_http(base_url: &str) -> tap_github::engine::HttpOptions {
+    tap_github::engine::HttpOptions {
+        base_url: base_url.to_owned(),
+        user_agent: "test".into(),
+        token: None,
+        auth_scheme: "Bearer".into(),
+        headers: BTreeMap::new(),
+        timeout: std::time::Duration::from_secs(5),
+        max_retries: 1,
+        rate_limit_buffer: None,
+        max_rate_limit_wait: std::time::Duration::from_secs(1),
+        backoff_base: std::time::Duration::from_millis(1),
+    }
+}
