@@ -6,6 +6,7 @@ use std::path::Path;
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/github");
     println!("cargo:rerun-if-changed={}", dir.display());
+    println!("cargo:rerun-if-changed=../connectors/github.toml");
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
         .map(|rd| {
             rd.filter_map(Result::ok)

@@ -43,7 +43,7 @@ fn fake() -> RunningFake {
 /// The embedded definitions as they were before exact increments: commits by committer date
 /// only, ascending lists paged by the API's links.
 fn dates_only() -> String {
-    let text = tap_github::STREAMS_TOML;
+    let text = tap_github::DEFINITIONS;
     let start = text.find("[stream.head]").unwrap();
     let end = start + text[start..].find("\n\n").unwrap();
     format!("{}{}", &text[..start], &text[end..]).replace("reanchor = true", "reanchor = false")

@@ -30,7 +30,7 @@ fn churning() -> RunningFake {
 
 /// The embedded definitions with the protection of `stream` removed.
 fn unprotected(stream: &str) -> String {
-    let text = tap_github::STREAMS_TOML;
+    let text = tap_github::DEFINITIONS;
     if stream == "commits" {
         let start = text.find("[stream.head]").unwrap();
         let end = start + text[start..].find("\n\n").unwrap();

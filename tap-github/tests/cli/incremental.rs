@@ -174,7 +174,7 @@ fn untouched_bookmarks_are_carried_forward() {
 
 /// The embedded definitions without commits' head: increments by committer date only.
 fn dates_only_definitions(dir: &tempfile::TempDir) -> String {
-    let text = tap_github::STREAMS_TOML;
+    let text = tap_github::DEFINITIONS;
     let start = text.find("[stream.head]").unwrap();
     let end = start + text[start..].find("\n\n").unwrap();
     let path = dir.path().join("dates-only.toml");

@@ -7,8 +7,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use singer::Partition;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// State key of a partition's ETag (of the request named by [`ETAG_URL`]).
 pub const ETAG: &str = "etag";
@@ -34,9 +32,10 @@ pub fn since(
     if lookback.is_zero() {
         return Some(from.to_owned());
     }
-    match OffsetDateTime::parse(from, &Rfc3339) {
-        Ok(t) => Some(format_utc(t - lookback)),
-        Err(_) => Some(from.to_owned()),
+    let back = jiff::SignedDuration::try_from(lookback).unwrap_or(jiff::SignedDuration::MAX);
+    match crate::time::parse(from).and_then(|t| t.checked_sub(back).ok()) {
+        Some(t) => Some(crate::time::format_utc(t)),
+        None => Some(from.to_owned()),
     }
 }
 
@@ -54,6 +53,9 @@ pub struct Window {
     /// Top-level fields left out of the records.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dropped: Vec<String>,
+    /// The stream was read only to drive its children: its own records were not written.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unselected: bool,
 }
 
 impl Window {
@@ -81,6 +83,9 @@ impl Window {
             }
             _ => {}
         }
+        if self.unselected && !asked.unselected {
+            return Some("the stream was not selected when it was written".into());
+        }
         let selected: Vec<&str> = self
             .dropped
             .iter()
@@ -106,6 +111,7 @@ impl Window {
             start: self.start.clone(),
             request: asked.request.clone(),
             dropped,
+            unselected: self.unselected && asked.unselected,
         }
     }
 }
@@ -160,43 +166,30 @@ pub struct Mark {
     pub window: Window,
 }
 
-/// RFC 3339 in UTC with a `Z` and whole seconds, as REST APIs commonly write timestamps.
-pub fn format_utc(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
-/// Normalises an RFC 3339 date to [`format_utc`]'s form (errors name the problem).
-pub fn normalise_date(text: &str) -> Result<String, String> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .map(format_utc)
-        .map_err(|e| format!("`{text}` is not an RFC 3339 date-time: {e}"))
-}
-
 /// Compares two replication-key values: as instants when both are RFC 3339, else as numbers,
 /// else as strings.
 pub fn compare(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
-        (Value::String(x), Value::String(y)) => match (
-            OffsetDateTime::parse(x, &Rfc3339),
-            OffsetDateTime::parse(y, &Rfc3339),
-        ) {
-            (Ok(p), Ok(q)) => p.cmp(&q),
-            _ => x.cmp(y),
-        },
+        (Value::String(x), Value::String(y)) => {
+            match (crate::time::parse(x), crate::time::parse(y)) {
+                (Some(p), Some(q)) => p.cmp(&q),
+                _ => x.cmp(y),
+            }
+        }
         (Value::Number(x), Value::Number(y)) => x
             .as_f64()
             .partial_cmp(&y.as_f64())
             .unwrap_or(Ordering::Equal),
         _ => a.to_string().cmp(&b.to_string()),
+    }
+}
+
+/// The smaller of two values.
+pub fn min(a: Value, b: &Value) -> Value {
+    if compare(b, &a) == Ordering::Less {
+        b.clone()
+    } else {
+        a
     }
 }
 
@@ -297,6 +290,7 @@ mod tests {
             start: start.map(str::to_owned),
             request: "/r?a=1".into(),
             dropped: dropped.iter().map(|d| (*d).to_owned()).collect(),
+            unselected: false,
         }
     }
 
@@ -347,11 +341,13 @@ mod tests {
     }
 
     #[test]
-    fn normalises_offsets_to_utc() {
-        assert_eq!(
-            normalise_date("2024-01-01T02:00:00+02:00").as_deref(),
-            Ok("2024-01-01T00:00:00Z")
-        );
-        assert!(normalise_date("yesterday").is_err());
+    fn a_bookmark_of_an_unselected_parent_does_not_cover_its_selection() {
+        let mut stored = window(None, &[]);
+        stored.unselected = true;
+        assert!(stored.gap(&window(None, &[])).is_some());
+        let mut asked = window(None, &[]);
+        asked.unselected = true;
+        assert_eq!(stored.gap(&asked), None);
+        assert!(stored.merged(&asked).unselected);
     }
 }

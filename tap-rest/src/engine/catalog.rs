@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use singer::catalog::Inclusion;
 use singer::{Catalog, CatalogEntry, Metadata, MetadataEntry, ReplicationMethod};
 
-use super::definition::{Replication, StreamDef};
+use crate::defs::{Replication, StreamDef};
 
 /// The catalog entry of one stream.
 pub fn entry(def: &StreamDef, schema: &Value) -> CatalogEntry {

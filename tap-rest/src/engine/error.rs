@@ -58,6 +58,9 @@ pub enum Error {
         /// The smaller value seen after it.
         later: String,
     },
+    /// Partitions the user named answered 404 (the others were synced).
+    #[error("not found: {}", .0.join(", "))]
+    Missing(Vec<String>),
     /// Writing the output failed.
     #[error("writing output: {0}")]
     Output(#[from] std::io::Error),

@@ -1,34 +1,38 @@
-//! A generic, declarative REST stream engine. It knows HTTP, JSON, Singer and the small
-//! vocabulary of [`definition`]; it knows nothing of any particular API or stream. An API is a
-//! definitions file plus one JSON Schema per stream.
+//! The engine that runs definitions: HTTP, pages, partitions, bookmarks and Singer output. It
+//! knows the vocabulary of [`crate::defs`] and nothing of any particular API or stream.
 //!
 //! # Layout
-//! - [`definition`]: the typed vocabulary, read from TOML.
-//! - [`http`]: the client (retries, rate limits, conditional requests).
-//! - [`paginator`]: following pages, refusing loops.
+//! - [`http`]: the client (auth, retries, rate limits, conditional requests).
+//! - [`request`]: requests and the scope their templates are filled from.
+//! - [`paginator`]: walking pages, refusing loops.
 //! - [`partitions`]: where the partition values come from.
+//! - [`records`]: the record pipeline (select → filter → add fields → shape).
+//! - `job`: one stream × partition, a strategy per replication mode; `walk`: its page walk;
+//!   `children`: child streams of a parent's page.
 //! - [`bookmarks`]: bookmark arithmetic and partition entries.
 //! - [`catalog`]: discovery and selection.
-//! - `partition`: one stream × partition, a strategy per replication mode.
 //! - [`sync`]: the orchestrator and the single ordered writer.
 //! - [`metrics`]: Singer metric lines; [`error`]: errors.
 
 pub mod bookmarks;
 pub mod catalog;
-pub mod definition;
+mod children;
 pub mod error;
 pub mod http;
+mod job;
 pub mod metrics;
 pub mod paginator;
-mod partition;
 pub mod partitions;
+pub mod records;
+pub mod request;
 pub mod sync;
+mod walk;
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-pub use definition::Definitions;
+use crate::defs::{Definitions, FieldSource};
 pub use error::Error;
 pub use http::HttpOptions;
 pub use sync::{Lookback, Summary, SyncOptions};
@@ -42,17 +46,11 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Pairs definitions with schemas (stream name → JSON Schema text). Every stream needs a
-    /// schema that declares its primary key and added fields.
-    pub fn new(defs: Definitions, schemas: &[(&str, &str)]) -> Result<Self, Error> {
-        let mut parsed = BTreeMap::new();
-        for (name, text) in schemas {
-            let v: Value = serde_json::from_str(text)
-                .map_err(|e| Error::Setup(format!("schema `{name}`: {e}")))?;
-            parsed.insert((*name).to_owned(), v);
-        }
+    /// Pairs definitions with schemas (stream name → JSON Schema). Every stream needs a schema
+    /// that declares its primary key, the fields added to its records and its context fields.
+    pub fn new(defs: Definitions, schemas: BTreeMap<String, Value>) -> Result<Self, Error> {
         for def in &defs.streams {
-            let schema = parsed
+            let schema = schemas
                 .get(&def.name)
                 .ok_or_else(|| Error::Setup(format!("stream `{}` has no schema", def.name)))?;
             let props = schema
@@ -63,8 +61,13 @@ impl Engine {
                 .add_fields
                 .iter()
                 .chain(&def.add_fields)
+                .filter(|f| match &f.from {
+                    FieldSource::Context(c) => defs.context_fields(def).contains(c),
+                    FieldSource::Pointer(_) => true,
+                })
                 .map(|f| &f.name);
-            for name in def.primary_key.iter().chain(added) {
+            let unknown = def.keep_unknown_as.iter();
+            for name in def.primary_key.iter().chain(added).chain(unknown) {
                 if !props.contains_key(name) {
                     return Err(Error::Setup(format!(
                         "schema `{}` does not declare `{name}`",
@@ -73,10 +76,12 @@ impl Engine {
                 }
             }
         }
-        Ok(Engine {
-            defs,
-            schemas: parsed,
-        })
+        Ok(Engine { defs, schemas })
+    }
+
+    /// The schema of each stream.
+    pub fn schemas(&self) -> &BTreeMap<String, Value> {
+        &self.schemas
     }
 
     /// The catalog `--discover` prints.

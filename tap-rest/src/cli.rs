@@ -1,15 +1,20 @@
-//! Command-line arguments (Singer conventions).
+//! Command-line arguments (Singer conventions, plus `--definitions`).
 
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-/// Extracts GitHub data as Singer messages on stdout; logs and metrics go to stderr.
+/// A Singer tap for any REST API described in a definitions file: Singer messages on stdout,
+/// logs and metrics on stderr.
 #[derive(Debug, Parser)]
-#[command(name = "tap-github", version, about, after_help = EXAMPLES)]
+#[command(name = "tap-rest", version, about, after_help = EXAMPLES)]
 pub struct Args {
+    /// The definitions file (else the config's `definitions`, else the connector this program
+    /// carries).
+    #[arg(long, value_name = "API.toml")]
+    pub definitions: Option<PathBuf>,
     /// JSON config file (see `--about` for its settings).
-    #[arg(long, value_name = "CONFIG.json", required_unless_present = "about")]
+    #[arg(long, value_name = "CONFIG.json")]
     pub config: Option<PathBuf>,
     /// State to resume from (a Singer STATE value).
     #[arg(long, value_name = "STATE.json")]
@@ -17,10 +22,6 @@ pub struct Args {
     /// Catalog selecting streams and fields; without one every stream is synced.
     #[arg(long, visible_alias = "properties", value_name = "CATALOG.json")]
     pub catalog: Option<PathBuf>,
-    /// Stream definitions to use instead of the embedded ones (their streams need schemas
-    /// among the embedded ones).
-    #[arg(long, value_name = "STREAMS.toml")]
-    pub definitions: Option<PathBuf>,
     /// Print the catalog and exit.
     #[arg(long)]
     pub discover: bool,
@@ -42,6 +43,6 @@ pub enum Format {
 }
 
 const EXAMPLES: &str = "Examples:
-  tap-github --config tap.json --discover > catalog.json
-  tap-github --config tap.json --catalog catalog.json --state state.json | target-sqlite --config target.json
-  tap-github --about --format markdown";
+  tap-rest --definitions connectors/github.toml --config tap.json --discover > catalog.json
+  tap-rest --definitions api.toml --config tap.json --catalog catalog.json --state state.json | target-sqlite --config target.json
+  tap-rest --definitions api.toml --about --format markdown";

@@ -10,15 +10,16 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
-use tap_github::engine::{Definitions, Engine, SyncOptions};
 
-use crate::support::{Sink, test_http};
+use crate::support::{engine, serve, sync as run};
 
 const DEFS: &str = r#"
+[connector]
+name = "items"
+[settings]
+api_url = { type = "string" }
 [http]
-[partitions]
-key = "list"
-sources = [{ kind = "setting", setting = "lists" }]
+base_url = "{api_url:raw}"
 [[stream]]
 name = "items"
 path = "/items"
@@ -27,7 +28,9 @@ primary_key = ["id"]
 replication = { mode = "since_param", param = "since", key = "/updated", order = "ascending", reanchor = true }
 "#;
 
-const SCHEMA: &str = r#"{"type": "object", "properties": {"id": {"type": "integer"}, "updated": {"type": "string", "format": "date-time"}}}"#;
+fn schema() -> Value {
+    json!({"type": "object", "properties": {"id": {"type": "integer"}, "updated": {"type": "string", "format": "date-time"}}})
+}
 
 /// The list: (id, minute of `updated`), plus items to move to the end before given requests.
 #[derive(Default)]
@@ -107,27 +110,18 @@ async fn sync(list: Shared, reanchor: bool) -> Vec<Value> {
     let app = axum::Router::new()
         .route("/items", axum::routing::get(items))
         .with_state(list);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let api = serve(app).await;
     let text = if reanchor {
         DEFS.to_owned()
     } else {
         DEFS.replace("reanchor = true", "reanchor = false")
     };
-    let engine = Engine::new(Definitions::parse(&text).unwrap(), &[("items", SCHEMA)]).unwrap();
-    let opts = SyncOptions {
-        http: test_http(&format!("http://{addr}")),
-        settings: BTreeMap::from([("lists".to_owned(), vec!["one".to_owned()])]),
-        start_date: None,
-        lookback: Default::default(),
-        max_concurrency: 1,
-        catalog: None,
-        state: singer::State::default(),
-    };
-    let sink = Sink::default();
-    engine.sync(opts, sink.clone()).await.unwrap();
-    sink.messages()
+    let engine = engine(&text, &[("items", schema())]);
+    let config = json!({"api_url": api, "max_concurrency": 1});
+    run(&engine, config, singer::State::default())
+        .await
+        .unwrap()
+        .0
 }
 
 fn ids(messages: &[Value]) -> Vec<u64> {

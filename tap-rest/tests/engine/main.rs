@@ -1,0 +1,9 @@
+//! The engine against invented APIs served by small in-test servers: no stream, header or
+//! convention of a real API. One test binary (`cargo test -p tap-rest --test engine`), one
+//! module per topic; each test serves on its own port.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+mod support;
+
+mod declarative;
+mod reanchor;
