@@ -9,8 +9,8 @@ use clap::{Parser, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "tap-rest", version, about, after_help = EXAMPLES)]
 pub struct Args {
-    /// The definitions file (else the config's `definitions`, else the connector this program
-    /// carries).
+    /// The definitions file, or the name of a shipped connector (e.g. `github`); else the
+    /// config's `definitions`, else the connector this program carries.
     #[arg(long, value_name = "API.toml")]
     pub definitions: Option<PathBuf>,
     /// JSON config file (see `--about` for its settings).

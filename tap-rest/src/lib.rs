@@ -29,6 +29,10 @@ use serde_json::Value;
 
 pub use engine::Engine;
 
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
+}
+
 /// A connector a program carries inside it (`tap-github` carries GitHub's).
 #[derive(Debug, Clone, Copy)]
 pub struct Carried {
@@ -38,6 +42,29 @@ pub struct Carried {
     pub definitions: &'static str,
     /// (stream name, JSON Schema text) pairs.
     pub schemas: &'static [(&'static str, &'static str)],
+}
+
+/// The connectors shipped in `connectors/`, embedded.
+pub fn shipped() -> impl Iterator<Item = Carried> {
+    embedded::SHIPPED
+        .iter()
+        .map(|(_, program, definitions, schemas)| Carried {
+            program,
+            definitions,
+            schemas,
+        })
+}
+
+/// The shipped connector named `name` (`github`, or its program name `tap-github`).
+pub fn connector(name: &str) -> Option<Carried> {
+    embedded::SHIPPED
+        .iter()
+        .find(|(n, program, ..)| *n == name || *program == name)
+        .map(|(_, program, definitions, schemas)| Carried {
+            program,
+            definitions,
+            schemas,
+        })
 }
 
 impl Carried {
@@ -69,14 +96,23 @@ pub fn run(args: cli::Args, carried: Option<Carried>) -> anyhow::Result<ExitCode
         .and_then(|c| c.get("definitions"))
         .and_then(Value::as_str)
         .map(PathBuf::from);
-    let (engine, program) = match (args.definitions.as_ref().or(from_config.as_ref()), carried) {
-        (Some(path), carried) => {
+    let named = args
+        .definitions
+        .as_ref()
+        .or(from_config.as_ref())
+        .filter(|p| !p.exists())
+        .and_then(|p| p.to_str())
+        .and_then(connector);
+    let chosen = args.definitions.as_ref().or(from_config.as_ref());
+    let (mut engine, program) = match (chosen, named, carried) {
+        (Some(_), Some(c), _) => (c.engine()?, c.program.to_owned()),
+        (Some(path), None, carried) => {
             let engine = connector::load(path, carried.map_or(&[][..], |c| c.schemas))?;
             let program = format!("tap-{}", engine.defs.connector.name);
             (engine, program)
         }
-        (None, Some(c)) => (c.engine()?, c.program.to_owned()),
-        (None, None) => anyhow::bail!(
+        (None, _, Some(c)) => (c.engine()?, c.program.to_owned()),
+        (None, _, None) => anyhow::bail!(
             "give the definitions file: --definitions FILE.toml (or `definitions` in the config)"
         ),
     };
@@ -95,6 +131,14 @@ pub fn run(args: cli::Args, carried: Option<Carried>) -> anyhow::Result<ExitCode
     };
     let config = config::check(&engine.defs, &config_json)
         .with_context(|| format!("config {}", config_path.display()))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    if engine.needs_preparing() {
+        let http = config.http_options(&engine.defs);
+        runtime.block_on(engine.prepare(&config.values, http, config.secrets.clone()))?;
+    }
     if args.discover {
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, &engine.discover())?;
@@ -131,10 +175,6 @@ pub fn run(args: cli::Args, carried: Option<Carried>) -> anyhow::Result<ExitCode
         catalog,
         state,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
     let summary = runtime
         .block_on(engine.sync(opts, std::io::stdout()))
         .map_err(|e| match e {
@@ -179,9 +219,19 @@ fn read(path: &Path, what: &str) -> anyhow::Result<String> {
 
 /// A tap's command line: parses arguments from the process, sets up logging on stderr, runs,
 /// and turns an error into one line on stderr and exit code 1. A program that carries a
-/// connector passes it.
+/// connector passes it; started as `tap-<name>` (a link), `tap-rest` is that shipped connector.
 pub fn main(carried: Option<Carried>) -> ExitCode {
     use clap::{CommandFactory as _, FromArgMatches as _};
+    let by_name = std::env::args_os()
+        .next()
+        .and_then(|a| {
+            Path::new(&a)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_owned)
+        })
+        .and_then(|n| connector(&n));
+    let carried = carried.or(by_name);
     let name = carried.map_or("tap-rest", |c| c.program);
     let matches = cli::Args::command().name(name).bin_name(name).get_matches();
     let args = match cli::Args::from_arg_matches(&matches) {

@@ -10,7 +10,7 @@
 //! - `job`: one stream × partition, a strategy per replication mode; `walk`: its page walk;
 //!   `children`: child streams of a parent's page.
 //! - [`bookmarks`]: bookmark arithmetic and partition entries.
-//! - [`catalog`]: discovery and selection.
+//! - [`catalog`]: discovery and selection; [`schemas`]: schemas completed from an endpoint.
 //! - [`sync`]: the orchestrator and the single ordered writer.
 //! - [`metrics`]: Singer metric lines; [`error`]: errors.
 
@@ -25,6 +25,7 @@ pub mod paginator;
 pub mod partitions;
 pub mod records;
 pub mod request;
+pub mod schemas;
 pub mod sync;
 mod walk;
 
@@ -82,6 +83,28 @@ impl Engine {
     /// The schema of each stream.
     pub fn schemas(&self) -> &BTreeMap<String, Value> {
         &self.schemas
+    }
+
+    /// Whether some stream's schema is completed from an endpoint (see [`Engine::prepare`]).
+    pub fn needs_preparing(&self) -> bool {
+        self.defs.streams.iter().any(|s| s.schema_from.is_some())
+    }
+
+    /// Completes the schemas that list their properties from an endpoint, with the client the
+    /// settings make.
+    pub async fn prepare(
+        &mut self,
+        settings: &serde_json::Map<String, Value>,
+        http: HttpOptions,
+        secrets: Vec<String>,
+    ) -> Result<(), Error> {
+        let scope = request::Scope {
+            settings: settings.clone(),
+            ..request::Scope::default()
+        }
+        .with("version", Value::from(env!("CARGO_PKG_VERSION")));
+        let client = http::Client::new(&self.defs, &scope, http, secrets)?;
+        schemas::extend(&self.defs, &mut self.schemas, &client, &scope).await
     }
 
     /// The catalog `--discover` prints.
