@@ -109,7 +109,22 @@ fn series(label: &str, definitions: Option<&Path>, dir: &Path) -> (RunningFake, 
     (fake, rows)
 }
 
+/// How long loading the GitHub definitions takes (parse, check, schemas), median of 50.
+fn definitions_load() -> Duration {
+    let mut took: Vec<Duration> = (0..50)
+        .map(|_| {
+            let started = Instant::now();
+            let engine = tap_github::engine().unwrap();
+            std::hint::black_box(engine);
+            started.elapsed()
+        })
+        .collect();
+    took.sort();
+    took[took.len() / 2]
+}
+
 fn main() {
+    let load = definitions_load();
     let dir = tempfile::tempdir().unwrap();
     let old = dir.path().join("dates-only.toml");
     std::fs::write(&old, dates_only()).unwrap();
@@ -148,6 +163,10 @@ fn main() {
         );
     }
     println!("\nrequests that exact increments add: {}", extra.join(", "));
+    println!(
+        "loading the definitions (parse, check, 9 schemas): {:.2} ms (median of 50)",
+        load.as_secs_f64() * 1e3
+    );
     if let (Some(ours), Some(peer)) = (
         rows.first(),
         rows.iter().find(|r| r.what.starts_with("singer-io")),
