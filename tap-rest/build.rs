@@ -25,7 +25,8 @@ fn stem(path: &Path) -> String {
 }
 
 fn main() {
-    let root = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into())).join("..");
+    let root =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into())).join("..");
     let connectors = root.join("connectors");
     println!("cargo:rerun-if-changed={}", connectors.display());
     let mut code = String::from(

@@ -95,10 +95,12 @@ async fn handle(world: &SharedWorld, path: &str, req: Request, next: Next) -> Re
         (0, None, None)
     };
     if let Some(ms) = slow {
+        world.fired("slow");
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     match fault {
         Some(Fault::Http(code)) => {
+            world.fired(&format!("http{code}"));
             let s = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let msg = if code == 502 {
                 "Server Error"
@@ -109,6 +111,7 @@ async fn handle(world: &SharedWorld, path: &str, req: Request, next: Next) -> Re
             return finish(world, resp, number, false);
         }
         Some(Fault::Secondary { status, retry }) => {
+            world.fired("secondary");
             let s = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
             let msg = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID FAKE.";
             let mut resp = json_response(s, error_body(s, msg).into_bytes(), None);
@@ -137,6 +140,7 @@ async fn handle(world: &SharedWorld, path: &str, req: Request, next: Next) -> Re
             }
         };
         if refused != 0 {
+            world.fired("primary");
             let s = StatusCode::from_u16(refused).unwrap_or(StatusCode::FORBIDDEN);
             let msg = "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID FAKE.";
             let resp = json_response(s, error_body(s, msg).into_bytes(), None);
@@ -178,6 +182,7 @@ async fn handle(world: &SharedWorld, path: &str, req: Request, next: Next) -> Re
     }
     let truncate = ok && fault == Some(Fault::Truncate);
     let resp = if truncate {
+        world.fired("truncate");
         let full = bytes.len();
         let half = bytes.slice(..full / 2);
         // Send half, let it reach the client, then fail the body: hyper closes the connection.

@@ -108,6 +108,10 @@ pub struct Stats {
     /// Churn events applied (each changed every repository; see [`crate::faults`]).
     #[serde(default)]
     pub churns: u64,
+    /// Injected faults that fired, by kind (`http500`, `secondary`, `primary`, `truncate`,
+    /// `slow`), so a test can check that each one it asked for happened.
+    #[serde(default)]
+    pub faults: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -173,6 +177,16 @@ impl World {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         mutate::apply_next(&self.data, &mut r, m);
         Ok(())
+    }
+
+    /// Counts one firing of fault `kind`.
+    pub(crate) fn fired(&self, kind: &str) {
+        *self
+            .runtime()
+            .stats
+            .faults
+            .entry(kind.to_owned())
+            .or_default() += 1;
     }
 
     /// Stops (`true`) or resumes (`false`) the changes of `churn` fault rules, so that a test

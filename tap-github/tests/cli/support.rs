@@ -150,7 +150,7 @@ pub fn unique_keys(stream: &str, records: &[&Map<String, Value>]) -> BTreeSet<St
     seen
 }
 
-/// What the fake says each stream holds, as keys (counts for streams the truth does not list).
+/// What the fake says each stream holds, as keys.
 pub fn truth_keys(fake: &RunningFake, repos: &[&str]) -> BTreeMap<&'static str, BTreeSet<String>> {
     let mut out: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
     for repo in repos {
@@ -171,20 +171,17 @@ pub fn truth_keys(fake: &RunningFake, repos: &[&str]) -> BTreeMap<&'static str, 
         out.entry("issue_comments")
             .or_default()
             .extend(t.comments.iter().map(|c| c.id.to_string()));
+        out.entry("releases")
+            .or_default()
+            .extend(t.releases.iter().map(|r| r.id.to_string()));
+        out.entry("stargazers")
+            .or_default()
+            .extend(t.stargazers.iter().map(|g| format!("{r}|{}", g.user_id)));
+        out.entry("contributors")
+            .or_default()
+            .extend(t.contributors.iter().map(|c| format!("{r}|{}", c.user_id)));
     }
     out
-}
-
-/// Sum of a truth count over repositories.
-pub fn truth_count(
-    fake: &RunningFake,
-    repos: &[&str],
-    f: fn(&fake_github::TruthCounts) -> usize,
-) -> usize {
-    repos
-        .iter()
-        .map(|r| f(&fake.truth(r).unwrap().counts))
-        .sum()
 }
 
 /// A catalog from `--discover` with only `streams` selected.
