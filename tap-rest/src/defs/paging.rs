@@ -34,7 +34,9 @@ pub enum PaginatorDef {
         #[serde(default = "yes")]
         stop_on_short: bool,
     },
-    /// An offset and a limit: stops on an empty or short page, or at the total.
+    /// An offset and a limit: the offset moves by the number of items each page holds; the
+    /// list ends on an empty page, at the total when one is given (a server may cap the limit,
+    /// so a short page is not the end), else on a page shorter than the limit.
     Offset {
         /// The offset parameter, e.g. `startAt`.
         offset_param: String,

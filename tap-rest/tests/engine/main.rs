@@ -6,4 +6,5 @@
 mod support;
 
 mod declarative;
+mod paginators;
 mod reanchor;
