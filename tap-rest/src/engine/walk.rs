@@ -231,7 +231,9 @@ impl Job<'_> {
             let next = if stop {
                 None
             } else {
-                pager.next(&self.def.name, &req, view)?
+                pager
+                    .next(&self.def.name, &req, view)?
+                    .map(|r| self.sh.client.without_credentials(r))
             };
             let Some(asc) = &w.ascending else {
                 match next {

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod auth;
 mod declarative;
 mod paginators;
 mod reanchor;

@@ -199,6 +199,18 @@ impl Req {
         }
     }
 
+    /// A form body (`application/x-www-form-urlencoded`), decoded and sorted by name.
+    pub fn form(&self) -> Vec<(String, String)> {
+        let text = String::from_utf8(self.body.clone()).unwrap();
+        let parsed = reqwest::Url::parse(&format!("http://x/?{text}")).unwrap();
+        let mut pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        pairs.sort();
+        pairs
+    }
+
     /// `METHOD /path?k=v&…` with the query decoded and sorted by name: what a test compares.
     pub fn line(&self) -> String {
         let mut q = self.query.clone();
