@@ -7,5 +7,6 @@ mod support;
 
 mod auth;
 mod declarative;
+mod incremental;
 mod paginators;
 mod reanchor;
