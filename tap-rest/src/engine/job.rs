@@ -394,7 +394,13 @@ impl<'a> Job<'a> {
         let headers = super::http::headers(&scope, &self.def.headers, &self.what("headers"))?;
         let body = self
             .def
-            .body_with(&mut |t: &Template| t.render(&scope, Target::Text))
+            .body_with(&mut |t: &Template| {
+                // Like a parameter, a value that needs a bookmark waits for one.
+                if scope.bookmark.is_none() && t.names().any(|n| n == "bookmark") {
+                    return Ok(None);
+                }
+                t.render(&scope, Target::Text).map(Some)
+            })
             .map_err(|e| Error::Setup(format!("{}: {e}", self.what("body"))))?;
         Ok(Request {
             method: self.def.method,

@@ -54,7 +54,7 @@ fn notes_api(list: Notes, style: Style) -> impl Fn(&Req) -> Reply + Send + Sync 
         let tag = format!(
             "\"{}\"",
             rows.iter()
-                .map(|r| format!("{}@{}", r["id"], r["changed"]))
+                .map(|r| format!("{}@{}", r["id"], r["changed"].as_str().unwrap()))
                 .collect::<Vec<_>>()
                 .join(",")
         );
@@ -252,4 +252,362 @@ async fn a_bookmark_placeholder_inside_a_query_string_in_a_declared_zone() {
         }
         assert_eq!(filters, expected, "{zone}");
     }
+}
+
+fn marks(messages: &[Value]) -> Vec<Option<Value>> {
+    states(messages)
+        .iter()
+        .map(|s| bookmark(s, "notes", json!({})))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn since_descending_bookmarks_once_the_partition_is_done() {
+    let list = notes(&[(1, 10), (2, 11), (3, 12), (4, 13), (5, 14)]);
+    let style = Style {
+        since: Some("newer_than"),
+        descending: true,
+    };
+    let api = Api::start(notes_api(list.clone(), style)).await;
+    let d = defs(
+        r#"{ mode = "since_param", param = "newer_than", key = "/changed", order = "descending" }"#,
+        "",
+    );
+    let (ids, mark, messages, state) = run(&api, &d, json!({}), &singer::State::default()).await;
+    assert_eq!(ids, [5, 4, 3, 2, 1]);
+    assert_eq!(mark, Some(json!(ts(14))));
+    assert_eq!(
+        api.lines(),
+        [
+            "GET /notes?page=1&size=2",
+            "GET /notes?page=2&size=2",
+            "GET /notes?page=3&size=2"
+        ]
+    );
+    // No bookmark mid-list (the newest record came first): one at the end, and the final STATE.
+    assert_eq!(marks(&messages), [Some(json!(ts(14))), Some(json!(ts(14)))]);
+
+    list.lock().unwrap().push((6, 20));
+    api.clear();
+    let (ids, mark, ..) = run(&api, &d, json!({}), &state).await;
+    assert_eq!(ids, [6, 5]);
+    assert_eq!(mark, Some(json!(ts(20))));
+    assert_eq!(
+        api.lines(),
+        [
+            format!("GET /notes?newer_than={}&page=1&size=2", ts(14)),
+            format!("GET /notes?newer_than={}&page=2&size=2", ts(14)),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_stop_reads_a_newest_first_list_down_to_the_bookmark() {
+    let list = notes(&[(1, 10), (2, 11), (3, 12), (4, 13), (5, 14)]);
+    let style = Style {
+        since: None,
+        descending: true,
+    };
+    let api = Api::start(notes_api(list.clone(), style)).await;
+    let d = defs(r#"{ mode = "early_stop", key = "/changed" }"#, "");
+    // A start date stops the first run.
+    let (ids, mark, _, state) = run(
+        &api,
+        &d,
+        json!({"start_date": ts(12)}),
+        &singer::State::default(),
+    )
+    .await;
+    assert_eq!(ids, [5, 4, 3]);
+    assert_eq!(mark, Some(json!(ts(14))));
+    assert_eq!(
+        api.lines(),
+        ["GET /notes?page=1&size=2", "GET /notes?page=2&size=2"]
+    );
+
+    // Two new notes: page 1 holds them, page 2 reaches the bookmark (kept: inclusive) and
+    // an older note: the walk stops there.
+    list.lock().unwrap().extend([(6, 15), (7, 16)]);
+    api.clear();
+    let (ids, mark, ..) = run(&api, &d, json!({"start_date": ts(12)}), &state).await;
+    assert_eq!(ids, [7, 6, 5]);
+    assert_eq!(mark, Some(json!(ts(16))));
+    assert_eq!(
+        api.lines(),
+        ["GET /notes?page=1&size=2", "GET /notes?page=2&size=2"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_filter_reads_everything_and_keeps_what_is_new() {
+    // Sorted by id, not by time.
+    let list = notes(&[(1, 14), (2, 10), (3, 12)]);
+    let by_id = {
+        let list = list.clone();
+        move |r: &Req| {
+            let mut all = list.lock().unwrap().clone();
+            all.sort();
+            let page = r.n("page").max(1);
+            let rows: Vec<Value> = all
+                .iter()
+                .skip((page - 1) * 2)
+                .take(2)
+                .map(|&(id, m)| json!({"id": id, "changed": ts(m)}))
+                .collect();
+            Reply::json(json!(rows))
+        }
+    };
+    let api = Api::start(by_id).await;
+    let d = defs(r#"{ mode = "client_filter", key = "/changed" }"#, "");
+    let (ids, mark, _, state) = run(&api, &d, json!({}), &singer::State::default()).await;
+    assert_eq!(ids, [1, 2, 3]);
+    assert_eq!(mark, Some(json!(ts(14))));
+    list.lock().unwrap()[1].1 = 20;
+    list.lock().unwrap().push((4, 13));
+    api.clear();
+    let (ids, mark, ..) = run(&api, &d, json!({}), &state).await;
+    assert_eq!(
+        ids,
+        [1, 2],
+        "note 1 is at the bookmark, note 2 changed; 3 and 4 are older"
+    );
+    assert_eq!(mark, Some(json!(ts(20))));
+    assert_eq!(
+        api.lines(),
+        [
+            "GET /notes?page=1&size=2",
+            "GET /notes?page=2&size=2",
+            "GET /notes?page=3&size=2"
+        ],
+        "every page is read"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_end_parameter_caps_the_bookmark_at_the_run_start() {
+    // The API ignores the end parameter and holds a note changed in the future.
+    let future = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(1))
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let answer = future.clone();
+    let api = Api::start(move |_| {
+        Reply::json(json!([
+            {"id": 1, "changed": ts(10)},
+            {"id": 2, "changed": answer},
+        ]))
+    })
+    .await;
+    let d = defs(
+        r#"{ mode = "since_param", param = "from", end_param = "until", key = "/changed", order = "ascending" }"#,
+        "",
+    )
+    .replace(
+        "paginator = { kind = \"page_number\", param = \"page\", size_param = \"size\", size = 2 }",
+        "paginator = { kind = \"none\" }",
+    );
+    let before = jiff::Timestamp::now();
+    let (ids, mark, ..) = run(
+        &api,
+        &d,
+        json!({"start_date": ts(0)}),
+        &singer::State::default(),
+    )
+    .await;
+    let after = jiff::Timestamp::now();
+    assert_eq!(ids, [1, 2]);
+    let until: Vec<String> = api
+        .requests()
+        .iter()
+        .map(|r| r.q("until").unwrap().to_owned())
+        .collect();
+    assert_eq!(until.len(), 1);
+    let end: jiff::Timestamp = until[0].parse().unwrap();
+    assert!(
+        before.as_second() <= end.as_second() && end <= after,
+        "{end} is the run's start"
+    );
+    assert_eq!(
+        api.lines(),
+        [format!("GET /notes?from={}&until={}", ts(0), until[0])]
+    );
+    assert_eq!(mark, Some(json!(until[0])), "not {future}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookback_from_the_definitions_raised_or_replaced_by_the_config() {
+    let list = notes(&[(1, 100)]);
+    let style = Style {
+        since: Some("since"),
+        descending: false,
+    };
+    let api = Api::start(notes_api(list, style)).await;
+    let d = defs(
+        r#"{ mode = "since_param", param = "since", key = "/changed", order = "ascending", lookback_s = 600 }"#,
+        "",
+    );
+    let (_, mark, _, state) = run(&api, &d, json!({}), &singer::State::default()).await;
+    assert_eq!(mark, Some(json!(ts(100))));
+    for (config, since) in [
+        (json!({}), ts(90)),
+        (json!({"lookback_s": 60}), ts(90)),
+        (json!({"lookback_s": 1800}), ts(70)),
+        (json!({"lookback_s": {"notes": 60}}), ts(99)),
+    ] {
+        api.clear();
+        run(&api, &d, config.clone(), &state).await;
+        assert_eq!(
+            api.lines(),
+            [format!("GET /notes?page=1&since={since}&size=2")],
+            "{config}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_list_is_one_304_unless_conditional_requests_are_off() {
+    let list = notes(&[(1, 10)]);
+    let style = Style {
+        since: Some("since"),
+        descending: false,
+    };
+    for conditional in [true, false] {
+        let api = Api::start(notes_api(list.clone(), style)).await;
+        let extra = if conditional {
+            ""
+        } else {
+            "conditional = false"
+        };
+        let d = defs(
+            r#"{ mode = "since_param", param = "since", key = "/changed", order = "ascending" }"#,
+            extra,
+        );
+        // Run 1 asks without a since value, run 2 from the bookmark: run 3 repeats run 2.
+        let (_, _, _, state) = run(&api, &d, json!({}), &singer::State::default()).await;
+        let (_, _, _, state) = run(&api, &d, json!({}), &state).await;
+        api.clear();
+        let (ids, mark, _, state3) = run(&api, &d, json!({}), &state).await;
+        let sent: Vec<Option<String>> = api
+            .requests()
+            .iter()
+            .map(|r| r.header("if-none-match").map(str::to_owned))
+            .collect();
+        assert_eq!(mark, Some(json!(ts(10))));
+        if conditional {
+            assert_eq!(sent, [Some("\"1@2024-03-01T10:10:00Z\"".to_owned())]);
+            assert_eq!(ids, Vec::<u64>::new(), "304: nothing written");
+            assert_eq!(state3.to_value(), state.to_value(), "the state is kept");
+        } else {
+            assert_eq!(sent, [None]);
+            assert_eq!(ids, [1]);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_etag_is_kept_for_a_first_page_that_is_not_the_whole_list() {
+    // Within the lookback, every run asks the same three pages. Their first page does not
+    // change when a note is added at the end, so a 304 for it would prove nothing.
+    let list = notes(&[(1, 10), (2, 11), (3, 12), (4, 13), (5, 14)]);
+    let style = Style {
+        since: Some("since"),
+        descending: false,
+    };
+    let api = Api::start(notes_api(list.clone(), style)).await;
+    let d = defs(
+        r#"{ mode = "since_param", param = "since", key = "/changed", order = "ascending", lookback_s = 3600 }"#,
+        "",
+    );
+    let (_, _, _, state) = run(&api, &d, json!({}), &singer::State::default()).await;
+    let (ids, _, _, state) = run(&api, &d, json!({}), &state).await;
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+    list.lock().unwrap().push((6, 15));
+    api.clear();
+    let (ids, mark, ..) = run(&api, &d, json!({}), &state).await;
+    assert_eq!(ids, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(mark, Some(json!(ts(15))));
+    assert!(
+        api.requests()
+            .iter()
+            .all(|r| r.header("if-none-match").is_none()),
+        "{:?}",
+        api.requests()
+            .iter()
+            .map(|r| r.header("if-none-match"))
+            .collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_with_a_templated_json_body() {
+    let list = notes(&[(1, 10), (2, 20)]);
+    let seen = list.clone();
+    let api = Api::start(move |r| {
+        let body = r.json();
+        let since = body["query"]["changed_gte"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let rows: Vec<Value> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|&&(_, m)| ts(m) >= since)
+            .map(|&(id, m)| json!({"id": id, "changed": ts(m)}))
+            .collect();
+        Reply::json(json!({"results": rows}))
+    })
+    .await;
+    let d = defs(
+        r#"{ mode = "since_param", key = "/changed", order = "ascending" }"#,
+        r#"method = "POST"
+path = "/notes/search"
+records = "/results"
+body = { query = { changed_gte = "{bookmark}", kinds = ["memo", "todo"], owner = "{owner}" }, limit = 50 }"#,
+    )
+    .replace("path = \"/notes\"\n", "")
+    .replace(
+        "paginator = { kind = \"page_number\", param = \"page\", size_param = \"size\", size = 2 }",
+        "paginator = { kind = \"none\" }",
+    );
+    let body = |since: Option<String>| {
+        let mut q = json!({"kinds": ["memo", "todo"], "owner": "ann"});
+        if let Some(s) = since {
+            q["changed_gte"] = json!(s);
+        }
+        json!({"query": q, "limit": 50})
+    };
+    let sent = |api: &Api| -> Vec<(String, Value)> {
+        api.requests()
+            .iter()
+            .map(|r| (r.line(), r.json()))
+            .collect()
+    };
+    // No start date and no bookmark: the field that needs one is left out.
+    let (ids, _, _, state) =
+        run(&api, &d, json!({"owner": "ann"}), &singer::State::default()).await;
+    assert_eq!(ids, [1, 2]);
+    assert_eq!(sent(&api), [("POST /notes/search".to_owned(), body(None))]);
+    api.clear();
+    let (ids, ..) = run(&api, &d, json!({"owner": "ann"}), &state).await;
+    assert_eq!(ids, [2]);
+    assert_eq!(
+        sent(&api),
+        [("POST /notes/search".to_owned(), body(Some(ts(20))))]
+    );
+    // A start date fills it on a first run.
+    api.clear();
+    let (ids, ..) = run(
+        &api,
+        &d,
+        json!({"owner": "ann", "start_date": ts(15)}),
+        &singer::State::default(),
+    )
+    .await;
+    assert_eq!(ids, [2]);
+    assert_eq!(
+        sent(&api),
+        [("POST /notes/search".to_owned(), body(Some(ts(15))))]
+    );
 }
