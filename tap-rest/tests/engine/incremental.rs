@@ -611,3 +611,193 @@ body = { query = { changed_gte = "{bookmark}", kinds = ["memo", "todo"], owner =
         [("POST /notes/search".to_owned(), body(Some(ts(15))))]
     );
 }
+
+const PLAIN: &str = r#"
+[connector]
+name = "desk"
+[settings]
+api_url = { type = "string" }
+folders = { type = "array" }
+[http]
+base_url = "{api_url:raw}"
+[partitions]
+key = "folder"
+sources = [{ kind = "setting", setting = "folders" }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_keep_the_records_every_condition_accepts() {
+    let api = Api::start(|_| {
+        Reply::json(json!({"cards": [
+            {"id": 1, "kind": "memo", "visible": true, "owner": {"name": "ann"}},
+            {"id": 2, "kind": "memo", "visible": true, "owner": {"name": "bot"}},
+            {"id": 3, "kind": "draft", "visible": true, "owner": {"name": "ann"}},
+            {"id": 4, "kind": "todo", "visible": false, "owner": {"name": "ann"}},
+            {"id": 5, "kind": "todo", "visible": true, "owner": {"name": "ann"}, "deleted_at": "2024-01-01T00:00:00Z"},
+            {"id": 6, "kind": "todo", "visible": true, "owner": {"name": "cy"}, "deleted_at": null},
+            {"id": 7, "kind": "todo", "visible": true},
+        ]}))
+    })
+    .await;
+    let d = format!(
+        r#"{PLAIN}
+[[stream]]
+name = "cards"
+path = "/cards"
+partitioned = false
+records = "/cards"
+primary_key = ["id"]
+replication = {{ mode = "full_table" }}
+paginator = {{ kind = "none" }}
+filters = [
+  {{ pointer = "/kind", one_of = ["memo", "todo"] }},
+  {{ pointer = "/visible", equals = true }},
+  {{ pointer = "/owner/name", not_equals = "bot" }},
+  {{ pointer = "/deleted_at", present = false }},
+]
+"#
+    );
+    let engine = engine(
+        &d,
+        &[(
+            "cards",
+            schema(&[
+                ("id", "integer"),
+                ("kind", "string"),
+                ("visible", "boolean"),
+                ("owner", "object"),
+                ("deleted_at", "date-time"),
+            ]),
+        )],
+    );
+    let (messages, _) = sync(
+        &engine,
+        json!({"api_url": api.url}),
+        singer::State::default(),
+    )
+    .await
+    .unwrap();
+    // 7 has no owner: `not_equals` holds for a missing field.
+    assert_eq!(field(&messages, "cards", "id"), [1, 6, 7]);
+    assert_eq!(api.lines(), ["GET /cards"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn properties_the_schema_does_not_know_are_kept_as_one_object() {
+    let api = Api::start(|_| {
+        Reply::json(json!([
+            {"id": 1, "title": "a", "color": "red", "custom_17": {"x": 1}},
+            {"id": 2, "title": "b"},
+        ]))
+    })
+    .await;
+    let d = format!(
+        r#"{PLAIN}
+[[stream]]
+name = "cards"
+path = "/cards"
+partitioned = false
+primary_key = ["id"]
+replication = {{ mode = "full_table" }}
+paginator = {{ kind = "none" }}
+keep_unknown_as = "extra"
+"#
+    );
+    let engine = engine(
+        &d,
+        &[(
+            "cards",
+            schema(&[("id", "integer"), ("title", "string"), ("extra", "object")]),
+        )],
+    );
+    let (messages, _) = sync(
+        &engine,
+        json!({"api_url": api.url}),
+        singer::State::default(),
+    )
+    .await
+    .unwrap();
+    let cards: Vec<Value> = crate::support::records(&messages, "cards")
+        .into_iter()
+        .cloned()
+        .collect();
+    assert_eq!(
+        cards,
+        [
+            json!({"id": 1, "title": "a", "extra": {"color": "red", "custom_17": {"x": 1}}}),
+            json!({"id": 2, "title": "b"}),
+        ]
+    );
+
+    // Without `keep_unknown_as` they are dropped.
+    let engine = self::engine(
+        &d.replace("keep_unknown_as = \"extra\"", ""),
+        &[("cards", schema(&[("id", "integer"), ("title", "string")]))],
+    );
+    let (messages, _) = sync(
+        &engine,
+        json!({"api_url": api.url}),
+        singer::State::default(),
+    )
+    .await
+    .unwrap();
+    let first = crate::support::records(&messages, "cards")[0].clone();
+    assert_eq!(first, json!({"id": 1, "title": "a"}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_values_are_encoded_unless_raw() {
+    let api = Api::start(|_| Reply::json(json!([{"id": 1}]))).await;
+    let d = format!(
+        r#"{PLAIN}
+[[stream]]
+name = "encoded"
+path = "/folders/{{folder}}/notes"
+params = {{ q = "in:{{folder}}" }}
+primary_key = ["id", "folder"]
+replication = {{ mode = "full_table" }}
+paginator = {{ kind = "none" }}
+add_fields = [{{ name = "folder", context = "folder" }}]
+
+[[stream]]
+name = "raw"
+path = "/raw/{{folder:raw}}/notes"
+primary_key = ["id"]
+replication = {{ mode = "full_table" }}
+paginator = {{ kind = "none" }}
+"#
+    );
+    let engine = engine(
+        &d,
+        &[
+            (
+                "encoded",
+                schema(&[("id", "integer"), ("folder", "string")]),
+            ),
+            ("raw", schema(&[("id", "integer")])),
+        ],
+    );
+    let config =
+        json!({"api_url": api.url, "folders": ["team/alpha", "b c"], "max_concurrency": 1});
+    let (messages, _) = sync(&engine, config, singer::State::default())
+        .await
+        .unwrap();
+    let mut sent: Vec<String> = api
+        .requests()
+        .iter()
+        .map(|r| format!("{}?{}", r.path, r.raw_query))
+        .collect();
+    sent.sort();
+    assert_eq!(
+        sent,
+        [
+            "/folders/b%20c/notes?q=in%3Ab+c",
+            "/folders/team%2Falpha/notes?q=in%3Ateam%2Falpha",
+            "/raw/b%20c/notes?",
+            "/raw/team/alpha/notes?",
+        ]
+    );
+    let mut folders = field(&messages, "encoded", "folder");
+    folders.sort_by_key(|v| v.to_string());
+    assert_eq!(folders, [json!("b c"), json!("team/alpha")]);
+}
