@@ -6,6 +6,7 @@
 mod support;
 
 mod auth;
+mod children;
 mod declarative;
 mod incremental;
 mod paginators;
