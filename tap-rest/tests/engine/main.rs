@@ -10,4 +10,5 @@ mod children;
 mod declarative;
 mod incremental;
 mod paginators;
+mod rate_limits;
 mod reanchor;
