@@ -111,6 +111,26 @@ impl PaginatorDef {
         from.into_iter().chain(last).collect()
     }
 
+    /// What cannot work in this paginator for a request of method POST (`post`) or GET, as
+    /// (key under the paginator, message).
+    pub fn problems(&self, post: bool) -> Vec<(&'static str, String)> {
+        match self {
+            PaginatorDef::PageNumber {
+                size_param: Some(_),
+                size: None,
+                ..
+            } => vec![("size_param", "needs `size`, the value to send".into())],
+            PaginatorDef::Cursor {
+                into: CursorInto::Body(_),
+                ..
+            } if !post => vec![(
+                "into",
+                "a cursor into the body needs method = \"POST\"".into(),
+            )],
+            _ => vec![],
+        }
+    }
+
     /// Whether the pages are walked strictly one after the other (a cursor or a next URL only
     /// exists once the previous page is read).
     pub fn sequential(&self) -> bool {

@@ -8,6 +8,7 @@ mod support;
 mod auth;
 mod children;
 mod declarative;
+mod errors;
 mod incremental;
 mod paginators;
 mod rate_limits;
