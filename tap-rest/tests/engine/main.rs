@@ -11,5 +11,6 @@ mod declarative;
 mod errors;
 mod incremental;
 mod paginators;
+mod partitions;
 mod rate_limits;
 mod reanchor;
