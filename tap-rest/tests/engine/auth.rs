@@ -470,3 +470,44 @@ async fn oauth2_secrets_and_tokens_never_show_in_output() {
         assert!(!text.contains(CANARY), "the access token leaked:\n{text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declared_headers_and_user_agent_go_with_every_request() {
+    let text = defs("").replace(
+        "base_url = \"{api_url:raw}\"",
+        "base_url = \"{api_url:raw}\"\nheaders = { Accept = \"application/x-vault+json\", Vault-Tenant = \"{user}\" }\nuser_agent = \"vault-tap/{version}\"",
+    );
+    let engine = engine(&text, &[("entries", entries_schema())]);
+    let api = Api::start(page).await;
+    sync(
+        &engine,
+        json!({"api_url": api.url, "user": "acme"}),
+        singer::State::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(api.lines(), PAGES);
+    let version = env!("CARGO_PKG_VERSION");
+    for r in api.requests() {
+        assert_eq!(r.header("accept"), Some("application/x-vault+json"));
+        assert_eq!(r.header("vault-tenant"), Some("acme"));
+        assert_eq!(
+            r.header("user-agent"),
+            Some(format!("vault-tap/{version}").as_str())
+        );
+    }
+    // The `user_agent` setting wins.
+    let api = Api::start(page).await;
+    sync(
+        &engine,
+        json!({"api_url": api.url, "user": "acme", "user_agent": "ops-team/2"}),
+        singer::State::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        api.requests()
+            .iter()
+            .all(|r| r.header("user-agent") == Some("ops-team/2"))
+    );
+}

@@ -9,6 +9,7 @@ mod auth;
 mod children;
 mod declarative;
 mod errors;
+mod head;
 mod incremental;
 mod paginators;
 mod partitions;
