@@ -709,16 +709,14 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
     d.mul_f64(0.5 + frac / 2.0)
 }
 
-/// Headers of a request, filled from the scope.
+/// Headers of a request, filled from the scope; like parameters, those that read
+/// `{bookmark}` are left out while there is no bookmark.
 pub fn headers(
     scope: &Scope,
     headers: &BTreeMap<String, Template>,
     what: &str,
 ) -> Result<BTreeMap<String, String>, Error> {
-    headers
-        .iter()
-        .map(|(k, t)| Ok((k.clone(), scope.fill(t, Target::Text, what)?)))
-        .collect()
+    scope.params(headers, what)
 }
 
 #[cfg(test)]

@@ -801,3 +801,39 @@ paginator = {{ kind = "none" }}
     folders.sort_by_key(|v| v.to_string());
     assert_eq!(folders, [json!("b c"), json!("team/alpha")]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bookmark_in_a_header_waits_for_a_bookmark() {
+    let list = notes(&[(1, 10), (2, 20)]);
+    let seen = list.clone();
+    let api = Api::start(move |r| {
+        let rows: Vec<Value> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|&(id, m)| json!({"id": id, "changed": ts(m)}))
+            .collect();
+        Reply::json(json!(rows))
+    })
+    .await;
+    let d = defs(
+        r#"{ mode = "since_param", key = "/changed", order = "ascending" }"#,
+        r#"headers = { Changed-Since = "{bookmark:%a, %d %b %Y %H:%M:%S GMT}" }"#,
+    )
+    .replace(
+        "paginator = { kind = \"page_number\", param = \"page\", size_param = \"size\", size = 2 }",
+        "paginator = { kind = \"none\" }",
+    );
+    let (ids, _, _, state) = run(&api, &d, json!({}), &singer::State::default()).await;
+    assert_eq!(ids, [1, 2]);
+    run(&api, &d, json!({}), &state).await;
+    let sent: Vec<Option<String>> = api
+        .requests()
+        .iter()
+        .map(|r| r.header("changed-since").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        sent,
+        [None, Some("Fri, 01 Mar 2024 10:20:00 GMT".to_owned())]
+    );
+}
