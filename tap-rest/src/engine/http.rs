@@ -79,6 +79,8 @@ struct OAuth {
     form: Vec<(String, String)>,
     margin: Duration,
     token: tokio::sync::Mutex<Option<(HeaderValue, Instant)>>,
+    /// The refresh token a token response handed over in place of the configured one.
+    rotated: Mutex<Option<String>>,
 }
 
 /// The shared client.
@@ -206,6 +208,7 @@ impl Client {
                     form,
                     margin: Duration::from_secs(*refresh_margin_s),
                     token: tokio::sync::Mutex::new(None),
+                    rotated: Mutex::new(None),
                 })
             }
         };
@@ -521,10 +524,19 @@ impl Client {
         {
             return Ok(token.clone());
         }
+        let rotated = o.rotated.lock().ok().and_then(|r| r.clone());
+        let form: Vec<(String, String)> = o
+            .form
+            .iter()
+            .map(|(k, v)| match (k.as_str(), &rotated) {
+                ("refresh_token", Some(r)) => (k.clone(), r.clone()),
+                _ => (k.clone(), v.clone()),
+            })
+            .collect();
         let resp = self
             .http
             .post(&o.token_url)
-            .form(&o.form)
+            .form(&form)
             .send()
             .await
             .map_err(|e| Error::Unauthorized(format!("token request: {}", transport_error(e))))?;
@@ -541,11 +553,25 @@ impl Client {
         let token = v["access_token"]
             .as_str()
             .ok_or_else(|| Error::Unauthorized("token response without access_token".into()))?;
-        let expires = v["expires_in"].as_u64().unwrap_or(3_600);
-        if let Ok(mut learned) = self.learned.lock()
-            && token.len() >= 4
+        // A number, or a number written as text.
+        let expires = v["expires_in"]
+            .as_u64()
+            .or_else(|| v["expires_in"].as_str().and_then(|s| s.trim().parse().ok()))
+            .unwrap_or(3_600);
+        // A refresh token may be rotated: the next refresh must use the new one.
+        let next_refresh = v["refresh_token"].as_str().filter(|r| !r.is_empty());
+        if let Ok(mut learned) = self.learned.lock() {
+            learned.extend(
+                std::iter::once(token)
+                    .chain(next_refresh)
+                    .filter(|t| t.len() >= 4)
+                    .map(str::to_owned),
+            );
+        }
+        if let (Some(r), Ok(mut slot)) = (next_refresh, o.rotated.lock())
+            && o.form.iter().any(|(k, _)| k == "refresh_token")
         {
-            learned.push(token.to_owned());
+            *slot = Some(r.to_owned());
         }
         let mut value = header_value("Authorization", &format!("Bearer {token}"))?;
         value.set_sensitive(true);

@@ -511,3 +511,49 @@ async fn declared_headers_and_user_agent_go_with_every_request() {
             .all(|r| r.header("user-agent") == Some("ops-team/2"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_refresh_token_is_used_for_the_next_refresh() {
+    // Each refresh token works once and the answer brings the next one; `expires_in` is
+    // written as text, 30 s: inside the 60 s margin, so every request refreshes.
+    let current = Arc::new(Mutex::new("rt-1".to_owned()));
+    let issued = AtomicUsize::new(0);
+    let api = Api::start(move |r| {
+        if r.path != "/oauth/token" {
+            return page(r);
+        }
+        let form = r.form();
+        let given = form
+            .iter()
+            .find(|(k, _)| k == "refresh_token")
+            .map(|(_, v)| v.clone());
+        let mut cur = current.lock().unwrap();
+        if given.as_deref() != Some(cur.as_str()) {
+            return Reply::status(400, r#"{"error": "invalid_grant"}"#);
+        }
+        let n = issued.fetch_add(1, Ordering::SeqCst) + 2;
+        *cur = format!("rt-{n}");
+        Reply::json(
+            json!({"access_token": format!("tok-{n}"), "expires_in": "30", "refresh_token": *cur}),
+        )
+    })
+    .await;
+    let config = json!({"client_id": "app", "client_secret": "cs-9", "refresh": "rt-1"});
+    let ids = run(&api, refresh_grant(), config).await.unwrap();
+    assert_eq!(ids, [1, 2, 3]);
+    let tokens: Vec<String> = api
+        .requests()
+        .iter()
+        .map(|r| match r.path.as_str() {
+            "/oauth/token" => {
+                r.form()
+                    .into_iter()
+                    .find(|(k, _)| k == "refresh_token")
+                    .unwrap()
+                    .1
+            }
+            _ => r.header("authorization").unwrap().to_owned(),
+        })
+        .collect();
+    assert_eq!(tokens, ["rt-1", "Bearer tok-2", "rt-2", "Bearer tok-3"]);
+}
