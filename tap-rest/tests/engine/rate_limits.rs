@@ -251,3 +251,43 @@ async fn a_wait_longer_than_allowed_fails_the_run_in_one_line() {
     );
     assert!(!stdout.contains("RECORD"), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_failures_are_retried_then_given_up() {
+    let d = defs("", r#"{ kind = "none" }"#);
+    // Two 503s, then the answer.
+    let n = AtomicUsize::new(0);
+    let api = Api::start(move |_| match n.fetch_add(1, Ordering::SeqCst) {
+        0 | 1 => Reply::status(503, "busy"),
+        _ => Reply::json(json!([{"id": 1}])),
+    })
+    .await;
+    assert_eq!(run(&api, &d, json!({})).await, Ok(vec![json!(1)]));
+    assert_eq!(api.lines(), ["GET /items", "GET /items", "GET /items"]);
+
+    // A request slower than the timeout is retried like a 5xx.
+    let n = AtomicUsize::new(0);
+    let api = Api::start(move |_| {
+        let reply = Reply::json(json!([{"id": 2}]));
+        if n.fetch_add(1, Ordering::SeqCst) == 0 {
+            reply.after(Duration::from_millis(1_500))
+        } else {
+            reply
+        }
+    })
+    .await;
+    assert_eq!(
+        run(&api, &d, json!({"request_timeout_s": 1})).await,
+        Ok(vec![json!(2)])
+    );
+    assert_eq!(api.lines().len(), 2);
+
+    // Always failing: the first try and `max_retries` more.
+    let api = Api::start(|_| Reply::status(502, "down")).await;
+    let err = run(&api, &d, json!({"max_retries": 2})).await.unwrap_err();
+    assert_eq!(
+        err,
+        format!("{}/items: 502 down (gave up after 2 retries)", api.url)
+    );
+    assert_eq!(api.lines().len(), 3);
+}
