@@ -806,7 +806,7 @@ paginator = {{ kind = "none" }}
 async fn a_bookmark_in_a_header_waits_for_a_bookmark() {
     let list = notes(&[(1, 10), (2, 20)]);
     let seen = list.clone();
-    let api = Api::start(move |r| {
+    let api = Api::start(move |_| {
         let rows: Vec<Value> = seen
             .lock()
             .unwrap()

@@ -103,53 +103,44 @@ async fn waits_for_the_reset(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_in_epoch_seconds() {
-    let wait = waits_for_the_reset("epoch_seconds", || (now().as_secs() + 1).to_string()).await;
-    assert!((0.9..2.3).contains(&wait), "{wait}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_in_epoch_milliseconds() {
-    // Read as seconds, this would be thousands of years away and fail the run.
-    let wait = waits_for_the_reset("epoch_millis", || (now().as_millis() + 500).to_string()).await;
-    assert!((1.35..2.0).contains(&wait), "{wait}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_in_seconds_from_now() {
-    // Read as an instant, 1 would be 1970: a wait of one second, not two.
-    let wait = waits_for_the_reset("seconds", || "1".to_owned()).await;
-    assert!((1.9..2.6).contains(&wait), "{wait}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reset_as_an_http_date() {
-    // Not understood, the reset would default to a minute and fail the run (5 s allowed).
-    let wait = waits_for_the_reset("http_date", || http_date(now() + Duration::from_secs(1))).await;
-    assert!((0.9..2.3).contains(&wait), "{wait}");
+async fn each_reset_format_is_waited_out() {
+    // The four at once: each waits about a second or two.
+    let (epoch_seconds, epoch_millis, seconds, date) = tokio::join!(
+        waits_for_the_reset("epoch_seconds", || (now().as_secs() + 1).to_string()),
+        // Read as seconds, this would be thousands of years away and fail the run.
+        waits_for_the_reset("epoch_millis", || (now().as_millis() + 500).to_string()),
+        // Read as an instant, 1 would be 1970: a wait of one second, not two.
+        waits_for_the_reset("seconds", || "1".to_owned()),
+        // Not understood, the reset would default to a minute and fail the run (5 s allowed).
+        waits_for_the_reset("http_date", || http_date(now() + Duration::from_secs(1))),
+    );
+    assert!((0.9..2.3).contains(&epoch_seconds), "{epoch_seconds}");
+    assert!((1.35..2.0).contains(&epoch_millis), "{epoch_millis}");
+    assert!((1.9..2.6).contains(&seconds), "{seconds}");
+    assert!((0.9..2.3).contains(&date), "{date}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_in_seconds_or_as_a_date_under_its_declared_name() {
-    let api = limited_once(|| Reply::status(429, "slow").header("wait-for", 1)).await;
     let d = defs("retry_after_header = \"wait-for\"", r#"{ kind = "none" }"#);
-    assert_eq!(
-        run(&api, &d, json!({"max_rate_limit_wait_s": 5})).await,
-        Ok(vec![json!(1)])
+    let waited = |header: fn() -> String| {
+        let d = d.clone();
+        async move {
+            let api =
+                limited_once(move || Reply::status(429, "slow").header("wait-for", header())).await;
+            assert_eq!(
+                run(&api, &d, json!({"max_rate_limit_wait_s": 5})).await,
+                Ok(vec![json!(1)])
+            );
+            gaps(&api)[0]
+        }
+    };
+    let (seconds, date) = tokio::join!(
+        waited(|| "1".to_owned()),
+        waited(|| http_date(now() + Duration::from_secs(2))),
     );
-    let wait = gaps(&api)[0];
-    assert!((0.95..1.6).contains(&wait), "{wait}");
-
-    let api = limited_once(|| {
-        Reply::status(429, "slow").header("wait-for", http_date(now() + Duration::from_secs(2)))
-    })
-    .await;
-    assert_eq!(
-        run(&api, &d, json!({"max_rate_limit_wait_s": 5})).await,
-        Ok(vec![json!(1)])
-    );
-    let wait = gaps(&api)[0];
-    assert!((0.95..2.6).contains(&wait), "{wait}");
+    assert!((0.95..1.6).contains(&seconds), "{seconds}");
+    assert!((0.95..2.6).contains(&date), "{date}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
