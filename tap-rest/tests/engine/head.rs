@@ -1,6 +1,6 @@
 //! Exact increments on an invented history API (newest first, like a branch's log): a run
 //! bookmarks the head entry; the next asks a probe whether it moved (an unchanged head is one
-//! 304), reads what is new through a comparison endpoint, and falls back to the since
+//! 304), reads what is new through an endpoint listing what lies between two entries, and falls back to the since
 //! parameter minus the lookback when the old head is no longer an ancestor.
 
 use std::sync::{Arc, Mutex};
@@ -21,16 +21,16 @@ base_url = "{api_url:raw}"
 name = "log"
 path = "/log"
 primary_key = ["id"]
-replication = { mode = "since_param", param = "since", key = "/at", order = "descending", lookback_s = 600 }
+replication = { mode = "since_param", param = "not_before", key = "/at", order = "descending", lookback_s = 600 }
 paginator = { kind = "page_number", param = "page", size_param = "limit", size = 2 }
 
 [stream.head]
 params = { limit = "1" }
 pointer = "/id"
-path = "/log/compare/{old}...{new}"
-records = "/entries"
-status = "/state"
-ancestor = ["ahead"]
+path = "/log/between/{old}/{new}"
+records = "/added"
+status = "/relation"
+ancestor = ["descendant"]
 "#;
 
 fn ts(m: i64) -> String {
@@ -49,14 +49,14 @@ fn history(log: Log) -> impl Fn(&Req) -> Reply + Send + Sync {
         let log = log.lock().unwrap().clone();
         let limit = r.n("limit").max(1);
         let page = r.n("page").max(1);
-        if let Some(range) = r.path.strip_prefix("/log/compare/") {
-            let (old, new) = range.split_once("...").unwrap();
+        if let Some(range) = r.path.strip_prefix("/log/between/") {
+            let (old, new) = range.split_once('/').unwrap();
             let ids: Vec<&str> = log.iter().map(|e| e.0).collect();
             let (Some(o), Some(n)) = (
                 ids.iter().position(|i| *i == old),
                 ids.iter().position(|i| *i == new),
             ) else {
-                return Reply::json(json!({"state": "diverged", "entries": []}));
+                return Reply::json(json!({"relation": "unrelated", "added": []}));
             };
             let newer: Vec<Value> = log[o + 1..=n].iter().rev().map(entry).collect();
             let items: Vec<Value> = newer
@@ -64,10 +64,10 @@ fn history(log: Log) -> impl Fn(&Req) -> Reply + Send + Sync {
                 .skip((page - 1) * limit)
                 .take(limit)
                 .collect();
-            return Reply::json(json!({"state": "ahead", "entries": items}));
+            return Reply::json(json!({"relation": "descendant", "added": items}));
         }
         let mut rows: Vec<(&str, i64)> = log.iter().rev().cloned().collect();
-        if let Some(since) = r.q("since") {
+        if let Some(since) = r.q("not_before") {
             rows.retain(|e| ts(e.1).as_str() >= since);
         }
         let items: Vec<Value> = rows
@@ -92,7 +92,7 @@ fn history(log: Log) -> impl Fn(&Req) -> Reply + Send + Sync {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_head_is_probed_compared_and_refound_after_a_rewrite() {
+async fn the_head_is_probed_the_delta_read_and_the_since_fallback_taken_after_a_rewrite() {
     let log: Log = Arc::new(Mutex::new(vec![("e1", 1), ("e2", 2), ("e3", 3)]));
     let api = Api::start(history(log.clone())).await;
     let engine = engine(
@@ -132,7 +132,7 @@ async fn the_head_is_probed_compared_and_refound_after_a_rewrite() {
     assert_eq!(api.lines(), ["GET /log?limit=1"]);
     assert_eq!(api.requests()[0].header("if-none-match"), Some("\"e3\""));
 
-    // 3. Three new entries: the comparison from e3 to e6 gives them, paged.
+    // 3. Three new entries: the entries between e3 and e6, paged.
     log.lock()
         .unwrap()
         .extend([("e4", 4), ("e5", 5), ("e6", 6)]);
@@ -143,8 +143,8 @@ async fn the_head_is_probed_compared_and_refound_after_a_rewrite() {
         api.lines(),
         [
             "GET /log?limit=1",
-            "GET /log/compare/e3...e6?limit=2&page=1",
-            "GET /log/compare/e3...e6?limit=2&page=2",
+            "GET /log/between/e3/e6?limit=2&page=1",
+            "GET /log/between/e3/e6?limit=2&page=2",
         ]
     );
     assert_eq!(head(&s.state), Some(json!("e6")));
@@ -168,10 +168,10 @@ async fn the_head_is_probed_compared_and_refound_after_a_rewrite() {
         api.lines(),
         [
             "GET /log?limit=1".to_owned(),
-            "GET /log/compare/e6...e7?limit=2&page=1".to_owned(),
-            format!("GET /log?limit=2&page=1&since={since}"),
-            format!("GET /log?limit=2&page=2&since={since}"),
-            format!("GET /log?limit=2&page=3&since={since}"),
+            "GET /log/between/e6/e7?limit=2&page=1".to_owned(),
+            format!("GET /log?limit=2&not_before={since}&page=1"),
+            format!("GET /log?limit=2&not_before={since}&page=2"),
+            format!("GET /log?limit=2&not_before={since}&page=3"),
         ]
     );
     assert_eq!(head(&s.state), Some(json!("e7")));

@@ -186,7 +186,7 @@ fn query_api(list: Notes) -> impl Fn(&Req) -> Reply + Send + Sync + 'static {
             .iter()
             .map(|&(id, m)| json!({"id": id, "changed": ts(m)}))
             .collect();
-        Reply::json(json!({"issues": rows}))
+        Reply::json(json!({"matches": rows}))
     }
 }
 
@@ -221,7 +221,7 @@ async fn a_bookmark_placeholder_inside_a_query_string_in_a_declared_zone() {
         );
         let d = defs(
             &replication,
-            "records = \"/issues\"\nparams = { filter = 'changed >= \"{bookmark:%Y/%m/%d %H:%M}\" order by changed' }",
+            "records = \"/matches\"\nparams = { filter = 'changed >= \"{bookmark:%Y/%m/%d %H:%M}\" order by changed' }",
         )
         .replace(
             "paginator = { kind = \"page_number\", param = \"page\", size_param = \"size\", size = 2 }",
@@ -439,12 +439,12 @@ async fn an_end_parameter_caps_the_bookmark_at_the_run_start() {
 async fn lookback_from_the_definitions_raised_or_replaced_by_the_config() {
     let list = notes(&[(1, 100)]);
     let style = Style {
-        since: Some("since"),
+        since: Some("changed_from"),
         descending: false,
     };
     let api = Api::start(notes_api(list, style)).await;
     let d = defs(
-        r#"{ mode = "since_param", param = "since", key = "/changed", order = "ascending", lookback_s = 600 }"#,
+        r#"{ mode = "since_param", param = "changed_from", key = "/changed", order = "ascending", lookback_s = 600 }"#,
         "",
     );
     let (_, mark, _, state) = run(&api, &d, json!({}), &singer::State::default()).await;
@@ -459,7 +459,7 @@ async fn lookback_from_the_definitions_raised_or_replaced_by_the_config() {
         run(&api, &d, config.clone(), &state).await;
         assert_eq!(
             api.lines(),
-            [format!("GET /notes?page=1&since={since}&size=2")],
+            [format!("GET /notes?changed_from={since}&page=1&size=2")],
             "{config}"
         );
     }
@@ -469,7 +469,7 @@ async fn lookback_from_the_definitions_raised_or_replaced_by_the_config() {
 async fn an_unchanged_list_is_one_304_unless_conditional_requests_are_off() {
     let list = notes(&[(1, 10)]);
     let style = Style {
-        since: Some("since"),
+        since: Some("changed_from"),
         descending: false,
     };
     for conditional in [true, false] {
@@ -480,7 +480,7 @@ async fn an_unchanged_list_is_one_304_unless_conditional_requests_are_off() {
             "conditional = false"
         };
         let d = defs(
-            r#"{ mode = "since_param", param = "since", key = "/changed", order = "ascending" }"#,
+            r#"{ mode = "since_param", param = "changed_from", key = "/changed", order = "ascending" }"#,
             extra,
         );
         // Run 1 asks without a since value, run 2 from the bookmark: run 3 repeats run 2.
@@ -511,12 +511,12 @@ async fn no_etag_is_kept_for_a_first_page_that_is_not_the_whole_list() {
     // change when a note is added at the end, so a 304 for it would prove nothing.
     let list = notes(&[(1, 10), (2, 11), (3, 12), (4, 13), (5, 14)]);
     let style = Style {
-        since: Some("since"),
+        since: Some("changed_from"),
         descending: false,
     };
     let api = Api::start(notes_api(list.clone(), style)).await;
     let d = defs(
-        r#"{ mode = "since_param", param = "since", key = "/changed", order = "ascending", lookback_s = 3600 }"#,
+        r#"{ mode = "since_param", param = "changed_from", key = "/changed", order = "ascending", lookback_s = 3600 }"#,
         "",
     );
     let (_, _, _, state) = run(&api, &d, json!({}), &singer::State::default()).await;
