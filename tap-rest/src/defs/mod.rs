@@ -31,7 +31,7 @@ pub use http::{HttpDef, RateLimitDef};
 pub use paging::PaginatorDef;
 pub use partitions::{PartitionSource, PartitionsDef};
 pub use settings::SettingDef;
-pub use stream::{HeadDef, Order, ParentDef, Replication, StreamDef};
+pub use stream::{HeadDef, Order, ParentDef, Replication, StreamDef, Zone};
 pub use template::Template;
 
 /// A whole definitions file.
@@ -277,6 +277,7 @@ impl Definitions {
                     params,
                     field,
                     records,
+                    paginator,
                     ..
                 } = source
                 {
@@ -290,6 +291,9 @@ impl Definitions {
                     }
                     pointer(&mut say, &format!("{path}.field"), field, false);
                     pointer(&mut say, &format!("{path}.records"), records, true);
+                    for (k, m) in paginator.problems(false) {
+                        say(format!("{path}.paginator.{k}"), m);
+                    }
                 }
             }
         }
@@ -503,6 +507,33 @@ impl Definitions {
         }
         for p in s.paginator.pointers() {
             pointer(say, &at("paginator"), p, false);
+        }
+        for (k, m) in s.paginator.problems(s.method == stream::Method::POST) {
+            say(at(&format!("paginator.{k}")), m);
+        }
+        if let Replication::SinceParam { timezone, .. } = &s.replication {
+            let key = |k: &str| at(&format!("replication.timezone.{k}"));
+            match timezone {
+                Zone::Utc => {}
+                Zone::Name(n) => {
+                    if jiff::tz::TimeZone::get(n).is_err() {
+                        say(key("name"), format!("`{n}` is not an IANA time zone"));
+                    }
+                }
+                Zone::Setting(n) => {
+                    if !self.settings.contains_key(n) {
+                        say(key("setting"), format!("`{n}` is not a declared setting"));
+                    }
+                }
+                Zone::Request { path, pointer: p } => {
+                    pointer(say, &key("request.pointer"), p, false);
+                    for n in path.names() {
+                        if !settings.contains(n) && !ALWAYS.contains(&n) {
+                            say(key("request.path"), format!("`{{{n}}}` is not a setting"));
+                        }
+                    }
+                }
+            }
         }
     }
 }

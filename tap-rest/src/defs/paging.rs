@@ -34,7 +34,9 @@ pub enum PaginatorDef {
         #[serde(default = "yes")]
         stop_on_short: bool,
     },
-    /// An offset and a limit: stops on an empty or short page, or at the total.
+    /// An offset and a limit: the offset moves by the number of items each page holds; the
+    /// list ends on an empty page, at the total when one is given (a server may cap the limit,
+    /// so a short page is not the end), else on a page shorter than the limit.
     Offset {
         /// The offset parameter, e.g. `startAt`.
         offset_param: String,
@@ -107,6 +109,26 @@ impl PaginatorDef {
             _ => None,
         };
         from.into_iter().chain(last).collect()
+    }
+
+    /// What cannot work in this paginator for a request of method POST (`post`) or GET, as
+    /// (key under the paginator, message).
+    pub fn problems(&self, post: bool) -> Vec<(&'static str, String)> {
+        match self {
+            PaginatorDef::PageNumber {
+                size_param: Some(_),
+                size: None,
+                ..
+            } => vec![("size_param", "needs `size`, the value to send".into())],
+            PaginatorDef::Cursor {
+                into: CursorInto::Body(_),
+                ..
+            } if !post => vec![(
+                "into",
+                "a cursor into the body needs method = \"POST\"".into(),
+            )],
+            _ => vec![],
+        }
     }
 
     /// Whether the pages are walked strictly one after the other (a cursor or a next URL only

@@ -331,39 +331,48 @@ impl StreamDef {
         t
     }
 
-    /// The JSON body with its string values filled by `fill`.
+    /// The JSON body with its string values filled by `fill`; a value `fill` gives nothing
+    /// for is left out (its field, or its item of a list).
     pub fn body_with(
         &self,
-        fill: &mut dyn FnMut(&Template) -> Result<String, super::template::TemplateError>,
+        fill: &mut dyn FnMut(&Template) -> Result<Option<String>, super::template::TemplateError>,
     ) -> Result<Option<Value>, String> {
         let Some(table) = &self.body else {
             return Ok(None);
         };
         let value = serde_json::to_value(table).map_err(|e| e.to_string())?;
-        fill_strings(value, fill).map(Some)
+        fill_strings(value, fill)
     }
 }
 
 fn fill_strings(
     value: Value,
-    fill: &mut dyn FnMut(&Template) -> Result<String, super::template::TemplateError>,
-) -> Result<Value, String> {
-    Ok(match value {
+    fill: &mut dyn FnMut(&Template) -> Result<Option<String>, super::template::TemplateError>,
+) -> Result<Option<Value>, String> {
+    Ok(Some(match value {
         Value::String(s) => {
             let t = Template::parse(&s).map_err(|e| e.to_string())?;
-            Value::String(fill(&t).map_err(|e| e.to_string())?)
+            match fill(&t).map_err(|e| e.to_string())? {
+                Some(text) => Value::String(text),
+                None => return Ok(None),
+            }
         }
-        Value::Array(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|v| fill_strings(v, fill))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| fill_strings(v, fill).map(|v| (k, v)))
-                .collect::<Result<_, _>>()?,
-        ),
+        Value::Array(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for v in items {
+                out.extend(fill_strings(v, fill)?);
+            }
+            Value::Array(out)
+        }
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in map {
+                if let Some(v) = fill_strings(v, fill)? {
+                    out.insert(k, v);
+                }
+            }
+            Value::Object(out)
+        }
         other => other,
-    })
+    }))
 }

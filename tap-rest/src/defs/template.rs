@@ -68,6 +68,11 @@ pub trait Vars {
     fn zone(&self) -> jiff::tz::TimeZone {
         jiff::tz::TimeZone::UTC
     }
+    /// Whether placeholders of `name` are written as they are (`{name}`, or `{name:FORMAT}`
+    /// for a date format) instead of filled: a request described independently of a value.
+    fn verbatim(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 impl Template {
@@ -165,6 +170,12 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Text(t) => out.push_str(t),
+                Part::Var { name, format } if vars.verbatim(name) => match format {
+                    Format::Plain | Format::Raw => out.push_str(&format!("{{{name}}}")),
+                    Format::Epoch => out.push_str(&format!("{{{name}:epoch}}")),
+                    Format::EpochMs => out.push_str(&format!("{{{name}:epoch_ms}}")),
+                    Format::Strftime(f) => out.push_str(&format!("{{{name}:{f}}}")),
+                },
                 Part::Var { name, format } => {
                     let value = vars
                         .get(name)
@@ -292,6 +303,26 @@ mod tests {
         assert_eq!(
             t.render(&vars(), Target::Text).unwrap(),
             "1706708712|1706708712000"
+        );
+    }
+
+    struct Verbatim;
+
+    impl Vars for Verbatim {
+        fn get(&self, name: &str) -> Option<Value> {
+            vars().get(name)
+        }
+        fn verbatim(&self, name: &str) -> bool {
+            name == "bookmark"
+        }
+    }
+
+    #[test]
+    fn verbatim_placeholders_are_written_as_they_are() {
+        let t = Template::parse("{bookmark:%Y/%m/%d} {bookmark} {bookmark:epoch} {id}").unwrap();
+        assert_eq!(
+            t.render(&Verbatim, Target::Path).unwrap(),
+            "{bookmark:%Y/%m/%d} {bookmark} {bookmark:epoch} 42"
         );
     }
 

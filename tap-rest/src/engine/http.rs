@@ -13,7 +13,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use super::error::Error;
 use super::metrics::Metrics;
-use super::request::{Request, Scope};
+use super::request::{Request, Scope, parse_url};
 use crate::defs::auth::{AuthDef, Grant};
 use crate::defs::http::{RateLimitDef, ResetFormat};
 use crate::defs::stream::Method;
@@ -79,6 +79,8 @@ struct OAuth {
     form: Vec<(String, String)>,
     margin: Duration,
     token: tokio::sync::Mutex<Option<(HeaderValue, Instant)>>,
+    /// The refresh token a token response handed over in place of the configured one.
+    rotated: Mutex<Option<String>>,
 }
 
 /// The shared client.
@@ -89,6 +91,8 @@ pub struct Client {
     rate: RateLimitDef,
     opts: HttpOptions,
     secrets: Vec<String>,
+    /// Secrets met while running (OAuth access tokens), masked like `secrets`.
+    learned: Mutex<Vec<String>>,
     paused_until: Mutex<Option<Instant>>,
     /// Request counts and durations.
     pub metrics: Metrics,
@@ -115,18 +119,19 @@ enum Attempt {
 
 impl Client {
     /// Builds the client for `defs`, filling its templates from `scope` (the settings);
-    /// `secrets` are masked in every message it makes.
+    /// `secrets`, every credential the authentication renders and every access token it
+    /// obtains are masked in every message it makes.
     pub fn new(
         defs: &Definitions,
         scope: &Scope,
         opts: HttpOptions,
-        secrets: Vec<String>,
+        mut secrets: Vec<String>,
     ) -> Result<Self, Error> {
         let fill = |t: &Template, what: &str| scope.fill(t, Target::Text, what);
         let base = fill(&defs.http.base_url, "http.base_url")?
             .trim_end_matches('/')
             .to_owned();
-        super::request::parse_url(&base)?;
+        parse_url(&base)?;
         let mut headers = HeaderMap::new();
         for (k, v) in &defs.http.headers {
             headers.insert(
@@ -203,9 +208,26 @@ impl Client {
                     form,
                     margin: Duration::from_secs(*refresh_margin_s),
                     token: tokio::sync::Mutex::new(None),
+                    rotated: Mutex::new(None),
                 })
             }
         };
+        // Credentials are secret whether or not their settings say so.
+        secrets.extend(match &auth {
+            Auth::None => vec![],
+            Auth::Header(_, v) => vec![String::from_utf8_lossy(v.as_bytes()).into_owned()],
+            Auth::Query(_, v) => vec![v.clone()],
+            Auth::Basic(_, p) => vec![p.clone()],
+            Auth::OAuth2(o) => o
+                .form
+                .iter()
+                .filter(|(k, _)| k == "client_secret" || k == "refresh_token")
+                .map(|(_, v)| v.clone())
+                .collect(),
+        });
+        if let AuthDef::Bearer { token, .. } = &defs.auth {
+            secrets.push(fill(token, "auth.token")?);
+        }
         let http = reqwest::Client::builder()
             .user_agent(opts.user_agent.clone())
             .default_headers(headers)
@@ -220,6 +242,7 @@ impl Client {
             rate: defs.rate_limit.clone(),
             opts,
             secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
+            learned: Mutex::new(Vec::new()),
             paused_until: Mutex::new(None),
             metrics: Metrics::default(),
         })
@@ -237,9 +260,40 @@ impl Client {
 
     /// `text` with every secret replaced by `********`.
     pub fn mask(&self, text: &str) -> String {
+        let learned = self.learned.lock().map(|l| l.clone()).unwrap_or_default();
         self.secrets
             .iter()
+            .chain(&learned)
             .fold(text.to_owned(), |t, s| t.replace(s.as_str(), "********"))
+    }
+
+    /// `req` without the query parameter that carries the API key, when an API echoed it in
+    /// a next-page URL: a request's URL carries no credentials (they are added when it is
+    /// sent), so the URLs the engine prints and stores never hold one.
+    pub fn without_credentials(&self, req: Request) -> Request {
+        let Auth::Query(name, _) = &self.auth else {
+            return req;
+        };
+        let Ok(mut u) = reqwest::Url::parse(&req.url) else {
+            return req;
+        };
+        if !u.query_pairs().any(|(k, _)| k == name.as_str()) {
+            return req;
+        }
+        let kept: Vec<(String, String)> = u
+            .query_pairs()
+            .filter(|(k, _)| k != name.as_str())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            u.set_query(None);
+        } else {
+            u.query_pairs_mut().clear().extend_pairs(kept);
+        }
+        Request {
+            url: u.to_string(),
+            ..req
+        }
     }
 
     /// Sends `req`, retrying transient failures (and `retry_statuses`) and waiting out rate
@@ -326,9 +380,17 @@ impl Client {
         limited: &mut u32,
         reauthenticated: bool,
     ) -> Result<Attempt, Error> {
+        let mut url = parse_url(&req.url)?;
+        if let Auth::Query(name, value) = &self.auth {
+            // A copy of the parameter in the URL is replaced: the key is never sent twice.
+            if url.query_pairs().any(|(k, _)| k == name.as_str()) {
+                url = parse_url(&self.without_credentials(req.clone()).url)?;
+            }
+            url.query_pairs_mut().append_pair(name, value);
+        }
         let mut r = match req.method {
-            Method::GET => self.http.get(&req.url),
-            Method::POST => self.http.post(&req.url),
+            Method::GET => self.http.get(url),
+            Method::POST => self.http.post(url),
         };
         for (k, v) in &req.headers {
             r = r.header(header_name(k)?, header_value(k, v)?);
@@ -345,7 +407,7 @@ impl Client {
         r = match &self.auth {
             Auth::None => r,
             Auth::Header(name, value) => r.header(name.clone(), value.clone()),
-            Auth::Query(name, value) => r.query(&[(name, value)]),
+            Auth::Query(..) => r,
             Auth::Basic(user, pass) => r.basic_auth(user, Some(pass)),
             Auth::OAuth2(o) => {
                 r.header(reqwest::header::AUTHORIZATION, self.access_token(o).await?)
@@ -462,10 +524,19 @@ impl Client {
         {
             return Ok(token.clone());
         }
+        let rotated = o.rotated.lock().ok().and_then(|r| r.clone());
+        let form: Vec<(String, String)> = o
+            .form
+            .iter()
+            .map(|(k, v)| match (k.as_str(), &rotated) {
+                ("refresh_token", Some(r)) => (k.clone(), r.clone()),
+                _ => (k.clone(), v.clone()),
+            })
+            .collect();
         let resp = self
             .http
             .post(&o.token_url)
-            .form(&o.form)
+            .form(&form)
             .send()
             .await
             .map_err(|e| Error::Unauthorized(format!("token request: {}", transport_error(e))))?;
@@ -482,7 +553,26 @@ impl Client {
         let token = v["access_token"]
             .as_str()
             .ok_or_else(|| Error::Unauthorized("token response without access_token".into()))?;
-        let expires = v["expires_in"].as_u64().unwrap_or(3_600);
+        // A number, or a number written as text.
+        let expires = v["expires_in"]
+            .as_u64()
+            .or_else(|| v["expires_in"].as_str().and_then(|s| s.trim().parse().ok()))
+            .unwrap_or(3_600);
+        // A refresh token may be rotated: the next refresh must use the new one.
+        let next_refresh = v["refresh_token"].as_str().filter(|r| !r.is_empty());
+        if let Ok(mut learned) = self.learned.lock() {
+            learned.extend(
+                std::iter::once(token)
+                    .chain(next_refresh)
+                    .filter(|t| t.len() >= 4)
+                    .map(str::to_owned),
+            );
+        }
+        if let (Some(r), Ok(mut slot)) = (next_refresh, o.rotated.lock())
+            && o.form.iter().any(|(k, _)| k == "refresh_token")
+        {
+            *slot = Some(r.to_owned());
+        }
         let mut value = header_value("Authorization", &format!("Bearer {token}"))?;
         value.set_sensitive(true);
         *slot = Some((value.clone(), Instant::now() + Duration::from_secs(expires)));
@@ -645,16 +735,14 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
     d.mul_f64(0.5 + frac / 2.0)
 }
 
-/// Headers of a request, filled from the scope.
+/// Headers of a request, filled from the scope; like parameters, those that read
+/// `{bookmark}` are left out while there is no bookmark.
 pub fn headers(
     scope: &Scope,
     headers: &BTreeMap<String, Template>,
     what: &str,
 ) -> Result<BTreeMap<String, String>, Error> {
-    headers
-        .iter()
-        .map(|(k, t)| Ok((k.clone(), scope.fill(t, Target::Text, what)?)))
-        .collect()
+    scope.params(headers, what)
 }
 
 #[cfg(test)]

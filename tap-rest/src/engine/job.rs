@@ -76,8 +76,13 @@ impl<'a> Job<'a> {
             count: 0,
             missing: Missing::Warn,
         };
-        // The request this bookmark is for: every parameter, the bookmark as a placeholder.
-        let fingerprint = job.request(Some("{bookmark}"))?;
+        // The request this bookmark is for: every parameter, the bookmark as a placeholder
+        // (formatted ones too: `{bookmark:%Y/%m/%d}` is no date to format).
+        let verbatim = Scope {
+            verbatim_bookmark: true,
+            ..job.scope.clone()
+        };
+        let fingerprint = job.request_in(verbatim, Some("{bookmark}"))?;
         job.window = Window {
             start: sh.start_date.clone(),
             request: job.relative(&fingerprint.identity()),
@@ -370,7 +375,11 @@ impl<'a> Job<'a> {
 
     /// The stream's request with `since` as its bookmark value (none: no bookmark parameter).
     pub fn request(&self, since: Option<&str>) -> Result<Request, Error> {
-        let mut scope = self.scope.clone();
+        self.request_in(self.scope.clone(), since)
+    }
+
+    /// The stream's request with templates filled from `scope`.
+    fn request_in(&self, mut scope: Scope, since: Option<&str>) -> Result<Request, Error> {
         scope.bookmark = since.map(str::to_owned);
         let path = scope.fill(&self.def.path, Target::Path, &self.what("path"))?;
         let mut params = scope.params(&self.def.params, &self.what("params"))?;
@@ -385,7 +394,13 @@ impl<'a> Job<'a> {
         let headers = super::http::headers(&scope, &self.def.headers, &self.what("headers"))?;
         let body = self
             .def
-            .body_with(&mut |t: &Template| t.render(&scope, Target::Text))
+            .body_with(&mut |t: &Template| {
+                // Like a parameter, a value that needs a bookmark waits for one.
+                if scope.bookmark.is_none() && t.names().any(|n| n == "bookmark") {
+                    return Ok(None);
+                }
+                t.render(&scope, Target::Text).map(Some)
+            })
             .map_err(|e| Error::Setup(format!("{}: {e}", self.what("body"))))?;
         Ok(Request {
             method: self.def.method,

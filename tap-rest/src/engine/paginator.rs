@@ -86,9 +86,14 @@ impl<'d> Pager<'d> {
     ) -> Result<Option<Request>, Error> {
         let next = match self.def {
             PaginatorDef::None => None,
-            PaginatorDef::LinkHeader => page.link_next.map(|u| current.at(u.to_owned())),
+            // RFC 8288: a link may be relative to the request's URL.
+            PaginatorDef::LinkHeader => match page.link_next {
+                Some(u) => Some(current.at(resolve(&current.url, u)?)),
+                None => None,
+            },
             PaginatorDef::PageNumber {
                 param,
+                start,
                 size,
                 total_pages,
                 stop_on_short,
@@ -96,7 +101,9 @@ impl<'d> Pager<'d> {
             } => {
                 let short = *stop_on_short && size.is_some_and(|s| (page.records as u64) < s);
                 let total = total_pages.as_ref().and_then(|f| number(f, &page));
-                let past = total.is_some_and(|t| self.page >= t);
+                // Pages read so far, whatever number the first one has.
+                let read = self.page.saturating_sub(*start) + 1;
+                let past = total.is_some_and(|t| read >= t);
                 if page.records == 0 || short || past {
                     None
                 } else {
@@ -111,11 +118,14 @@ impl<'d> Pager<'d> {
                 ..
             } => {
                 let total = total.as_ref().and_then(|f| number(f, &page));
-                let end = self.offset + *limit;
-                if page.records == 0
-                    || (page.records as u64) < *limit
-                    || total.is_some_and(|t| end >= t)
-                {
+                // The offset moves by what the page held: a server may give fewer than the
+                // limit asked (a cap of its own). With a total, that is not the end.
+                let end = self.offset + page.records as u64;
+                let done = match total {
+                    Some(t) => end >= t,
+                    None => (page.records as u64) < *limit,
+                };
+                if page.records == 0 || done {
                     None
                 } else {
                     self.offset = end;
@@ -237,6 +247,33 @@ mod tests {
     }
 
     #[test]
+    fn zero_based_page_numbers_count_pages_read_against_the_total() {
+        let def = parse(
+            r#"{ kind = "page_number", param = "p", start = 0, total_pages = { pointer = "/pages" } }"#,
+        );
+        let mut p = Pager::new(&def);
+        let first = p.first(Request::get("http://x/a".into())).unwrap();
+        assert_eq!(first.url, "http://x/a?p=0");
+        let (h, body) = (HeaderMap::new(), json!({"pages": 2}));
+        let second = p.next("s", &first, view(&h, &body, 3)).unwrap().unwrap();
+        assert_eq!(second.url, "http://x/a?p=1");
+        assert_eq!(p.next("s", &second, view(&h, &body, 3)).unwrap(), None);
+    }
+
+    #[test]
+    fn offsets_move_by_what_a_capped_page_held_until_the_total() {
+        let def = parse(
+            r#"{ kind = "offset", offset_param = "o", limit_param = "l", limit = 5, total = { pointer = "/total" } }"#,
+        );
+        let mut p = Pager::new(&def);
+        let first = p.first(Request::get("http://x/a".into())).unwrap();
+        let (h, body) = (HeaderMap::new(), json!({"total": 5}));
+        let second = p.next("s", &first, view(&h, &body, 3)).unwrap().unwrap();
+        assert_eq!(second.url, "http://x/a?l=5&o=3");
+        assert_eq!(p.next("s", &second, view(&h, &body, 2)).unwrap(), None);
+    }
+
+    #[test]
     fn offsets_advance_by_the_limit_until_the_total() {
         let def = parse(
             r#"{ kind = "offset", offset_param = "startAt", limit_param = "maxResults", limit = 2, total = { pointer = "/total" } }"#,
@@ -312,6 +349,14 @@ mod tests {
         assert_eq!(
             p.next("s", &first, v).unwrap().map(|r| r.url).as_deref(),
             Some("http://x/b")
+        );
+        let mut p = Pager::new(&PaginatorDef::LinkHeader);
+        let first = p.first(Request::get("http://x/a/b?page=1".into())).unwrap();
+        v.link_next = Some("/a/b?page=2");
+        assert_eq!(
+            p.next("s", &first, v).unwrap().map(|r| r.url).as_deref(),
+            Some("http://x/a/b?page=2"),
+            "a relative link is resolved against the request"
         );
         let mut p = Pager::new(&PaginatorDef::None);
         assert_eq!(p.next("s", &first, v).unwrap(), None);

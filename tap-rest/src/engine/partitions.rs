@@ -136,7 +136,7 @@ async fn list(
             link_next: resp.next.as_deref(),
         };
         match pager.next(what, &req, view)? {
-            Some(next) => req = next,
+            Some(next) => req = client.without_credentials(next),
             None => return Ok(Some(out)),
         }
     }

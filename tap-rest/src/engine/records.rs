@@ -17,7 +17,8 @@ pub struct Pipeline {
     filters: Vec<Filter>,
     add: Vec<AddField>,
     primary_key: Vec<String>,
-    /// Top-level properties the schema declares (undeclared ones go to `keep_unknown_as`).
+    /// Top-level properties the schema declares: undeclared ones go to `keep_unknown_as`, or
+    /// are dropped (`None`: a schema without `properties` keeps everything).
     declared: Option<BTreeSet<String>>,
     keep_unknown_as: Option<String>,
     drop: BTreeSet<String>,
@@ -34,13 +35,10 @@ impl Pipeline {
         schema: &Value,
         drop: BTreeSet<String>,
     ) -> Pipeline {
-        let declared = def.keep_unknown_as.as_ref().map(|_| {
-            schema
-                .get("properties")
-                .and_then(Value::as_object)
-                .map(|p| p.keys().cloned().collect())
-                .unwrap_or_default()
-        });
+        let declared = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect());
         Pipeline {
             stream: def.name.clone(),
             filters: def.filters.clone(),
@@ -101,6 +99,8 @@ impl Pipeline {
                 }
                 map.insert(into.clone(), Value::Object(extra));
             }
+        } else if let Some(declared) = &self.declared {
+            map.retain(|k, _| declared.contains(k));
         }
         map.retain(|k, _| !self.drop.contains(k));
         Ok(map)
@@ -238,6 +238,21 @@ mod tests {
         );
         assert_eq!(p.key_of(&row), "[1]");
         assert!(p.shape(json!([1]), &context, "u").is_err());
+    }
+
+    #[test]
+    fn undeclared_properties_are_dropped_by_default() {
+        let d = def("add_fields = [{ name = \"uid\", pointer = \"/user/id\" }]\n");
+        let schema = json!({"properties": {"id": {}, "uid": {}}});
+        let p = Pipeline::new(&[], &d, &BTreeSet::new(), &schema, BTreeSet::new());
+        let row = p
+            .shape(
+                json!({"id": 1, "user": {"id": 9}, "x": 2}),
+                &Map::new(),
+                "u",
+            )
+            .unwrap();
+        assert_eq!(Value::Object(row), json!({"id": 1, "uid": 9}));
     }
 
     #[test]

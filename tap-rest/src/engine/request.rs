@@ -109,6 +109,9 @@ pub struct Scope {
     pub extra: BTreeMap<String, Value>,
     /// The zone of `{bookmark:%…}`.
     pub zone: Option<jiff::tz::TimeZone>,
+    /// Bookmark placeholders are written as they are, whatever their format: the request a
+    /// bookmark is kept for, independent of its value.
+    pub verbatim_bookmark: bool,
 }
 
 impl Vars for Scope {
@@ -125,6 +128,10 @@ impl Vars for Scope {
 
     fn zone(&self) -> jiff::tz::TimeZone {
         self.zone.clone().unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+
+    fn verbatim(&self, name: &str) -> bool {
+        self.verbatim_bookmark && name == "bookmark"
     }
 }
 

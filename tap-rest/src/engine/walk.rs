@@ -144,9 +144,8 @@ impl Job<'_> {
                     }
                 }
                 out.first_etag = page.etag.clone();
-                out.first_had_next = page.next.is_some();
             }
-            is_first = false;
+            let first_page = std::mem::replace(&mut is_first, false);
 
             let count = page.records.len();
             let mut stop = false;
@@ -231,8 +230,14 @@ impl Job<'_> {
             let next = if stop {
                 None
             } else {
-                pager.next(&self.def.name, &req, view)?
+                pager
+                    .next(&self.def.name, &req, view)?
+                    .map(|r| self.sh.client.without_credentials(r))
             };
+            if first_page {
+                // Whatever the paginator: a page followed by another is not the whole list.
+                out.first_had_next = next.is_some();
+            }
             let Some(asc) = &w.ascending else {
                 match next {
                     Some(n) => req = n,

@@ -5,5 +5,13 @@
 
 mod support;
 
+mod auth;
+mod children;
 mod declarative;
+mod errors;
+mod head;
+mod incremental;
+mod paginators;
+mod partitions;
+mod rate_limits;
 mod reanchor;
