@@ -404,7 +404,12 @@ async fn zones(
             Zone::Name(n) => n.clone(),
             Zone::Setting(setting) => match scope.settings.get(setting).and_then(Value::as_str) {
                 Some(n) => n.to_owned(),
-                None => continue,
+                None => {
+                    return Err(Error::Setup(format!(
+                        "stream `{}`: its time zone comes from setting `{setting}`, which is not set",
+                        p.def.name
+                    )));
+                }
             },
             Zone::Request { path, pointer } => {
                 let url = client.url(&scope.fill(

@@ -15,3 +15,4 @@ mod paginators;
 mod partitions;
 mod rate_limits;
 mod reanchor;
+mod schemas;
