@@ -4,7 +4,11 @@
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/github");
+    // The manifest folder of this build, read when the script runs: `env!` would freeze the
+    // folder the script was compiled in, and a target folder copied from another checkout would
+    // keep embedding that checkout's schemas.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".to_owned());
+    let dir = Path::new(&manifest).join("../schemas/github");
     println!("cargo:rerun-if-changed={}", dir.display());
     println!("cargo:rerun-if-changed=../connectors/github.toml");
     let mut entries: Vec<_> = std::fs::read_dir(&dir)
