@@ -26,7 +26,13 @@ fn killed_run_resumes_from_its_last_state() {
         "catalog.json",
         &catalog_selecting(
             &dir,
-            &["commits", "issues", "issue_comments", "pull_requests"],
+            &[
+                "commits",
+                "issues",
+                "issue_comments",
+                "pull_requests",
+                "pull_request_reviews",
+            ],
         ),
     );
     let mut child = Command::new(BIN)

@@ -171,6 +171,9 @@ pub fn truth_keys(fake: &RunningFake, repos: &[&str]) -> BTreeMap<&'static str, 
         out.entry("issue_comments")
             .or_default()
             .extend(t.comments.iter().map(|c| c.id.to_string()));
+        out.entry("pull_request_reviews")
+            .or_default()
+            .extend(t.reviews.iter().map(|r| r.id.to_string()));
     }
     out
 }
