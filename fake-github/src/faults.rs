@@ -9,7 +9,7 @@
 //! | `primary:budget=N[:status=403\|429][:reset=S]` | the primary limit is N requests; once spent, requests fail with remaining 0 until `x-ratelimit-reset` (now + S, default 2) |
 //! | `truncate:every=N` | every N-th request sends the full `Content-Length`, half the body, then closes the connection |
 //! | `slow:every=N[:ms=M]` | every N-th request is delayed by M ms (default 1000) before being answered normally |
-//! | `churn:every=N[:issues=I][:pulls=P][:comments=C][:commits=K][:old_commits=O][:age_s=S]` | before every N-th request is answered, every repository changes: I issues (default 1) and P pull requests touched, C comments edited, K commits pushed, O commits merged from a branch dated S seconds (default 86400) before the newest commit, with a merge commit |
+//! | `churn:every=N[:issues=I][:pulls=P][:comments=C][:commits=K][:old_commits=O][:age_s=S]` | before every N-th request is answered, every repository changes: I issues (default 1) and P pull requests touched (a touched pull request may get a review), C comments edited, K commits pushed, O commits merged from a branch dated S seconds (default 86400) before the newest commit, with a merge commit |
 //!
 //! Requests are numbered from 1 in arrival order; `/rate_limit` and `/_fake/*` are neither
 //! numbered nor faulted; requests refused with 401 or 403 (no `User-Agent`) are not numbered

@@ -40,7 +40,7 @@ use tokio::sync::oneshot;
 
 pub use data::{
     Mutation, RepoSize, Truth, TruthComment, TruthCommit, TruthContributor, TruthCounts,
-    TruthIssue, TruthRelease, TruthStargazer,
+    TruthIssue, TruthRelease, TruthReview, TruthStargazer,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use faults::FaultSpec;

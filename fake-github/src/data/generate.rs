@@ -269,6 +269,8 @@ fn generate_repo(
         clock: HISTORY_END,
         mutations: 0,
         next_comment_id: 3_000_000_000 + index as u64 * 100_000_000,
+        reviews: Vec::new(),
+        next_review_id: super::review::first_id(index),
     };
 
     // Commits: generated history has increasing committer dates (only merges bring old ones).
@@ -362,6 +364,7 @@ fn generate_repo(
     for i in 0..repo.issues.len() {
         render_issue(&mut repo, base, pools, i);
     }
+    super::review::generate(&mut repo, seed, base, pools);
     refresh(&mut repo, base, users, user_json);
     repo
 }

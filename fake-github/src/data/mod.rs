@@ -8,6 +8,7 @@ pub(crate) mod frag;
 pub(crate) mod generate;
 pub(crate) mod lineage;
 pub(crate) mod mutate;
+pub(crate) mod review;
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -81,7 +82,7 @@ pub struct Mutation {
     /// Commits to push on the default branch.
     pub new_commits: u32,
     /// Existing issues or pull requests to touch: each gets a new comment, and some are closed
-    /// (pull requests merged).
+    /// (pull requests merged); a touched pull request may get a review, submitted at the touch.
     pub update_issues: u32,
     /// New issues or pull requests to open.
     pub new_issues: u32,
@@ -204,6 +205,20 @@ pub(crate) struct Comment {
     pub frag: Frag,
 }
 
+/// A review of a pull request.
+#[derive(Debug)]
+pub(crate) struct Review {
+    pub id: u64,
+    /// The pull request's number.
+    pub pull: u32,
+    pub author: u32,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED` or `PENDING`.
+    pub state: &'static str,
+    /// Submission time; `None` for a pending review.
+    pub submitted: Option<i64>,
+    pub frag: Frag,
+}
+
 /// A published release.
 #[derive(Debug)]
 pub(crate) struct Release {
@@ -253,6 +268,8 @@ pub(crate) struct Repo {
     pub issues: Vec<Issue>,
     /// By id, ascending.
     pub comments: Vec<Comment>,
+    /// Pull request reviews, by id ascending (oldest first).
+    pub reviews: Vec<Review>,
     /// Oldest first.
     pub releases: Vec<Release>,
     /// Oldest first.
@@ -265,6 +282,7 @@ pub(crate) struct Repo {
     /// Mutations applied so far (seeds the next one).
     pub mutations: u32,
     pub next_comment_id: u64,
+    pub next_review_id: u64,
 }
 
 /// The fill context of one repository: world users plus this repository's object.
@@ -343,6 +361,10 @@ pub struct Truth {
     /// Every contributor, most contributions first (the order of `/contributors`).
     #[serde(default)]
     pub contributors: Vec<TruthContributor>,
+    /// Every pull request review, by pull request number, then oldest first (the order of each
+    /// `/pulls/{number}/reviews`).
+    #[serde(default)]
+    pub reviews: Vec<TruthReview>,
 }
 
 /// Item counts per stream of one repository.
@@ -364,6 +386,9 @@ pub struct TruthCounts {
     pub stargazers: usize,
     /// Contributors (linked commit authors).
     pub contributors: usize,
+    /// Pull request reviews.
+    #[serde(default)]
+    pub reviews: usize,
 }
 
 /// One commit as the truth sees it.
@@ -456,7 +481,34 @@ pub struct TruthContributor {
     pub contributions: u32,
 }
 
+/// One pull request review as the truth sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruthReview {
+    /// Review id.
+    pub id: u64,
+    /// Number of the pull request it belongs to.
+    pub pull_number: u32,
+    /// `user.login`.
+    pub user_login: String,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED` or `PENDING`.
+    pub state: String,
+    /// Submission time; `None` for a pending review (the item has no `submitted_at`).
+    pub submitted_at: Option<String>,
+}
+
 impl Repo {
+    /// Reviews of pull request `number`, oldest first (the order of its `/reviews`).
+    pub(crate) fn reviews_of(&self, number: u32) -> impl Iterator<Item = &Review> {
+        self.reviews.iter().filter(move |r| r.pull == number)
+    }
+
+    /// Every review, by pull request number, then oldest first.
+    pub(crate) fn reviews_by_pull(&self) -> Vec<&Review> {
+        let mut all: Vec<&Review> = self.reviews.iter().collect();
+        all.sort_by_key(|r| (r.pull, r.id));
+        all
+    }
+
     /// Releases in the order of `/releases`: newest first.
     pub(crate) fn releases_newest_first(&self) -> Vec<&Release> {
         let mut releases: Vec<(usize, &Release)> = self.releases.iter().enumerate().collect();
@@ -480,6 +532,7 @@ impl Repo {
                 releases: self.releases.len(),
                 stargazers: self.stars.len(),
                 contributors: self.contributors.len(),
+                reviews: self.reviews.len(),
             },
             commits: self
                 .commits
@@ -548,6 +601,17 @@ impl Repo {
                     contributions: *n,
                 })
                 .collect(),
+            reviews: self
+                .reviews_by_pull()
+                .into_iter()
+                .map(|r| TruthReview {
+                    id: r.id,
+                    pull_number: r.pull,
+                    user_login: login(r.author),
+                    state: r.state.to_owned(),
+                    submitted_at: r.submitted.map(fmt_ts),
+                })
+                .collect(),
         }
     }
 
@@ -564,6 +628,7 @@ impl Repo {
             .map(|i| i.frag.heap_size() + i.pr_frag.as_ref().map_or(0, Frag::heap_size) + 256)
             .sum();
         let comments: usize = self.comments.iter().map(|c| c.frag.heap_size() + 48).sum();
-        commits + issues + comments + self.json.len()
+        let reviews: usize = self.reviews.iter().map(|r| r.frag.heap_size() + 48).sum();
+        commits + issues + comments + reviews + self.json.len()
     }
 }

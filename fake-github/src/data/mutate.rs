@@ -163,4 +163,7 @@ fn touch_issue(ctx: &mut Ctx<'_>, repo: &mut Repo, i: usize) {
         }
     }
     render_issue(repo, base, ctx.pools, i);
+    if repo.issues[i].is_pr() {
+        super::review::on_touch(repo, ctx.data.seed, base, ctx.pools, number, at);
+    }
 }

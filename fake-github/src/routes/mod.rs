@@ -12,6 +12,7 @@ pub(crate) mod pulls;
 pub(crate) mod rate_limit;
 pub(crate) mod releases;
 pub(crate) mod repos;
+pub(crate) mod reviews;
 pub(crate) mod stargazers;
 
 use std::collections::HashMap;
@@ -50,6 +51,10 @@ pub(crate) fn router() -> Router<SharedWorld> {
                 get(comments::list_for_issue),
             )
             .route(&format!("{prefix}/pulls"), get(pulls::list))
+            .route(
+                &format!("{prefix}/pulls/{{pull_number}}/reviews"),
+                get(reviews::list),
+            )
             .route(&format!("{prefix}/releases"), get(releases::list))
             .route(&format!("{prefix}/stargazers"), get(stargazers::list))
             .route(&format!("{prefix}/contributors"), get(contributors::list));

@@ -13,5 +13,6 @@ mod http;
 mod mutate;
 mod openapi;
 mod paging;
+mod reviews;
 mod socket;
 mod truth;

@@ -234,6 +234,29 @@ async fn every_endpoint_matches_the_official_description() {
             "{uri} returned nothing to validate"
         );
     }
+    // Reviews: every pull request's list (mutated ones included), and the 404 of an issue.
+    let truth = world.truth("octo/app").unwrap();
+    let mut reviews = 0;
+    for pr in truth.issues.iter().filter(|i| i.is_pr) {
+        let uri = format!("/repos/octo/app/pulls/{}/reviews", pr.number);
+        reviews += check_list(
+            &app,
+            "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+            &uri,
+            &[],
+        )
+        .await;
+    }
+    assert_eq!(reviews, truth.reviews.len());
+    assert!(reviews > 0);
+    let issue = truth.issues.iter().find(|i| !i.is_pr).unwrap().number;
+    let not_a_pull = request(&app, &format!("/repos/octo/app/pulls/{issue}/reviews"), &[]).await;
+    assert_eq!(not_a_pull.status, 404);
+    check(
+        &validator("/repos/{owner}/{repo}", "404"),
+        "reviews 404",
+        &not_a_pull.json(),
+    );
     let star = [("accept", "application/vnd.github.star+json")];
     let n = check_list(
         &app,

@@ -61,8 +61,21 @@ fn fake(faults: &str) -> RunningFake {
     RunningFake::start_blocking(builder).expect("fake-github starts")
 }
 
+/// Every stream but `pull_request_reviews`: a review list per pull request read, while the churn
+/// keeps touching pull requests, doubles the length of every run (and the test's to ~18 s);
+/// `disturbed` checks reviews under change, tap-github's `crash` under a kill.
+const SELECT: &str = r#"select = ["repositories", "commits", "issues", "pull_requests", "issue_comments", "releases", "stargazers", "contributors"]"#;
+
 fn pipeline(fake: &RunningFake) -> Pipeline {
-    Pipeline::github(fake, &REPOS, ", max_concurrency = 2", "")
+    let p = Pipeline::github(fake, &REPOS, ", max_concurrency = 2", "");
+    let file = p.path().join("tapline.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replacen("[tap]\n", &format!("[tap]\n{SELECT}\n"), 1),
+    )
+    .unwrap();
+    p
 }
 
 /// How long an undisturbed full run of the same pipeline takes.

@@ -8,7 +8,9 @@
 //! `pull_requests` is read newest first: a change can only push records forward onto pages
 //! already read (read twice, upserted once), never out of reach, and an item changed after its
 //! page was read is newer than the bookmark taken from the first page. There is no switch whose
-//! removal loses rows there, so its test shows only the exact result.
+//! removal loses rows there, so its test shows only the exact result. `pull_request_reviews`
+//! follows it (the reviews of every pull request read, before its bookmark): a review the churn
+//! adds updates its pull request, which the next run reads again.
 
 use fake_github::{FakeGithub, IssueCursor, RepoSize, RunningFake};
 
@@ -135,4 +137,9 @@ fn commits_lose_rows_by_dates_alone() {
 #[test]
 fn pull_requests_are_exact_under_change() {
     exact_under_change("pull_requests");
+}
+
+#[test]
+fn pull_request_reviews_are_exact_under_change() {
+    exact_under_change("pull_request_reviews");
 }

@@ -87,6 +87,18 @@ fn expected(fake: &RunningFake, repos: &[&str], stream: &str) -> Rows {
                     vec![s(&c.login), n(u64::from(c.contributions))],
                 )
             })),
+            "pull_request_reviews" => rows.extend(t.reviews.iter().map(|r| {
+                (
+                    r.id.to_string(),
+                    vec![
+                        s(repo),
+                        n(u64::from(r.pull_number)),
+                        s(&r.user_login),
+                        s(&r.state),
+                        r.submitted_at.clone(),
+                    ],
+                )
+            })),
             other => panic!("no truth for stream {other}"),
         }
     }
@@ -107,6 +119,10 @@ fn query(stream: &str) -> &'static str {
         "pull_requests" => {
             "SELECT id, number, state, created_at, updated_at, closed_at, merged_at, user__login
              FROM pull_requests"
+        }
+        "pull_request_reviews" => {
+            "SELECT id, _sdc_repository, _sdc_pull_number, user__login, state, submitted_at
+             FROM pull_request_reviews"
         }
         "issue_comments" => {
             "SELECT id, substr(issue_url, length(rtrim(issue_url, '0123456789')) + 1),

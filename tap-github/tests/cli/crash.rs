@@ -11,7 +11,13 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// The streams the killed run syncs.
-const SELECTED: [&str; 4] = ["commits", "issues", "issue_comments", "pull_requests"];
+const SELECTED: [&str; 5] = [
+    "commits",
+    "issues",
+    "issue_comments",
+    "pull_requests",
+    "pull_request_reviews",
+];
 
 #[test]
 fn killed_run_resumes_from_its_last_state() {

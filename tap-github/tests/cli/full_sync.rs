@@ -115,7 +115,7 @@ fn records_validate_against_their_schemas_and_order_is_singer() {
         }
     }
     assert_eq!(run.messages.last().unwrap()["type"], "STATE");
-    assert_eq!(validators.len(), 8);
+    assert_eq!(validators.len(), 9);
 }
 
 /// Schemas accept GitHub's real shapes that the fake does not always produce.

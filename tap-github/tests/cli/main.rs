@@ -13,4 +13,5 @@ mod errors;
 mod faults;
 mod full_sync;
 mod incremental;
+mod reviews;
 mod schema_file;

@@ -180,6 +180,9 @@ pub fn truth_keys(fake: &RunningFake, repos: &[&str]) -> BTreeMap<&'static str, 
         out.entry("contributors")
             .or_default()
             .extend(t.contributors.iter().map(|c| format!("{r}|{}", c.user_id)));
+        out.entry("pull_request_reviews")
+            .or_default()
+            .extend(t.reviews.iter().map(|v| v.id.to_string()));
     }
     out
 }
