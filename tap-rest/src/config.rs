@@ -284,6 +284,7 @@ impl Config {
                 self.u64("max_rate_limit_wait_s").unwrap_or(3_600),
             ),
             backoff_base: Duration::from_millis(250),
+            max_in_flight: self.max_concurrency(),
         }
     }
 

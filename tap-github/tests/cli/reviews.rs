@@ -368,3 +368,34 @@ fn a_state_covering_pull_requests_comes_after_their_reviews() {
     assert!(!second.records("pull_requests").is_empty());
     assert_states_follow_reviews(&second, &fake, &REPOS);
 }
+
+#[test]
+fn a_child_selected_later_gets_its_history() {
+    let fake = start(two_repos());
+    let dir = setup(&fake, json!({}));
+    let pulls = write(
+        &dir,
+        "pulls.json",
+        &catalog_selecting(&dir, &["pull_requests"]),
+    );
+    let both = write(
+        &dir,
+        "both.json",
+        &catalog_selecting(&dir, &["pull_requests", "pull_request_reviews"]),
+    );
+    let first = run_ok(&dir, None, &["--catalog", &pulls]);
+    let quiet = run_ok(&dir, Some(&first.last_state()), &["--catalog", &pulls]);
+    let second = run_ok(&dir, Some(&quiet.last_state()), &["--catalog", &both]);
+    assert!(
+        second.stderr.contains("pull_request_reviews were not read"),
+        "says why the parent is read again: {}",
+        second.stderr
+    );
+    assert_eq!(emitted_rows(&second), truth_rows(&fake, &REPOS));
+    // Selected from now on: a quiet run reads no review again.
+    let third = run_ok(&dir, Some(&second.last_state()), &["--catalog", &both]);
+    assert!(
+        third.records("pull_request_reviews").len() <= 2 * 3,
+        "at most the reviews of the boundary pull requests"
+    );
+}

@@ -232,7 +232,7 @@ pub struct ParentDef {
     /// The parent stream's name.
     pub stream: String,
     /// Context fields taken from each parent record (name → JSON pointer); they fill this
-    /// stream's templates and are added to its records.
+    /// stream's templates, and `add_fields` with `context = "name"` puts them in its records.
     pub context: BTreeMap<String, String>,
 }
 

@@ -56,6 +56,9 @@ pub struct Window {
     /// The stream was read only to drive its children: its own records were not written.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unselected: bool,
+    /// The child streams read for its records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<String>,
 }
 
 impl Window {
@@ -86,6 +89,18 @@ impl Window {
         if self.unselected && !asked.unselected {
             return Some("the stream was not selected when it was written".into());
         }
+        let new_children: Vec<&str> = asked
+            .children
+            .iter()
+            .filter(|c| !self.children.contains(c))
+            .map(String::as_str)
+            .collect();
+        if !new_children.is_empty() {
+            return Some(format!(
+                "child stream(s) {} were not read when it was written",
+                new_children.join(", ")
+            ));
+        }
         let selected: Vec<&str> = self
             .dropped
             .iter()
@@ -112,6 +127,7 @@ impl Window {
             request: asked.request.clone(),
             dropped,
             unselected: self.unselected && asked.unselected,
+            children: asked.children.clone(),
         }
     }
 }
@@ -291,6 +307,7 @@ mod tests {
             request: "/r?a=1".into(),
             dropped: dropped.iter().map(|d| (*d).to_owned()).collect(),
             unselected: false,
+            children: Vec::new(),
         }
     }
 
@@ -338,6 +355,17 @@ mod tests {
         assert_eq!(back.etag_for("/r?a=2"), None);
         assert_eq!(back.head.as_deref(), Some("abc"));
         assert_eq!(back.window, Some(mark.window));
+    }
+
+    #[test]
+    fn a_newly_selected_child_is_a_gap_and_a_dropped_one_is_not() {
+        let mut stored = window(None, &[]);
+        stored.children = vec!["reviews".into()];
+        let mut asked = window(None, &[]);
+        assert_eq!(stored.gap(&asked), None);
+        assert!(stored.merged(&asked).children.is_empty());
+        asked.children = vec!["reviews".into(), "files".into()];
+        assert!(stored.gap(&asked).is_some_and(|g| g.contains("files")));
     }
 
     #[test]

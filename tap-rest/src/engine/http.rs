@@ -35,6 +35,8 @@ pub struct HttpOptions {
     pub max_rate_limit_wait: Duration,
     /// First delay of the exponential backoff.
     pub backoff_base: Duration,
+    /// Requests in flight at once, whatever their stream, partition or parent.
+    pub max_in_flight: usize,
 }
 
 impl Default for HttpOptions {
@@ -46,6 +48,7 @@ impl Default for HttpOptions {
             rate_limit_buffer: None,
             max_rate_limit_wait: Duration::from_secs(3_600),
             backoff_base: Duration::from_millis(250),
+            max_in_flight: 4,
         }
     }
 }
@@ -94,6 +97,8 @@ pub struct Client {
     /// Secrets met while running (OAuth access tokens), masked like `secrets`.
     learned: Mutex<Vec<String>>,
     paused_until: Mutex<Option<Instant>>,
+    /// One permit per request in flight.
+    slots: tokio::sync::Semaphore,
     /// Request counts and durations.
     pub metrics: Metrics,
 }
@@ -228,6 +233,7 @@ impl Client {
         if let AuthDef::Bearer { token, .. } = &defs.auth {
             secrets.push(fill(token, "auth.token")?);
         }
+        let in_flight = opts.max_in_flight.max(1);
         let http = reqwest::Client::builder()
             .user_agent(opts.user_agent.clone())
             .default_headers(headers)
@@ -244,6 +250,7 @@ impl Client {
             secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
             learned: Mutex::new(Vec::new()),
             paused_until: Mutex::new(None),
+            slots: tokio::sync::Semaphore::new(in_flight),
             metrics: Metrics::default(),
         })
     }
@@ -311,6 +318,8 @@ impl Client {
         let mut reauthenticated = false;
         loop {
             self.wait_for_pause().await;
+            // The semaphore is never closed, so acquiring only waits.
+            let permit = self.slots.acquire().await.ok();
             let started = Instant::now();
             let attempt = self
                 .attempt(
@@ -321,6 +330,7 @@ impl Client {
                     reauthenticated,
                 )
                 .await;
+            drop(permit);
             let status = match &attempt {
                 Ok(Attempt::Done(r)) => Some(r.status),
                 _ => None,

@@ -50,15 +50,10 @@ impl<'a> Job<'a> {
     ) -> Result<Job<'a>, Error> {
         let planned = &sh.streams[s];
         let def = &planned.def;
-        let label = if context.is_empty() {
-            "(all)".to_owned()
-        } else {
-            context
-                .values()
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
-                .collect::<Vec<_>>()
-                .join("/")
-        };
+        let label = label(
+            &context,
+            sh.defs.partitions.as_ref().map(|p| p.key.as_str()),
+        );
         let mut scope = sh.scope.clone();
         scope.context = context.clone();
         scope.zone = sh.zones.get(&s).cloned();
@@ -88,6 +83,12 @@ impl<'a> Job<'a> {
             request: job.relative(&fingerprint.identity()),
             dropped: planned.drop.iter().cloned().collect(),
             unselected: !planned.emit,
+            children: sh
+                .streams
+                .iter()
+                .filter(|c| c.parent == Some(s) && c.emit)
+                .map(|c| c.def.name.clone())
+                .collect(),
         };
         Ok(job)
     }
@@ -123,7 +124,11 @@ impl<'a> Job<'a> {
                 self.floored(&prior).await?
             }
         };
-        metrics::record_count(&def.name, &self.context, self.count);
+        if def.parent.is_none() {
+            metrics::record_count(&def.name, &self.context, self.count);
+        } else {
+            self.sh.child_records(self.s, self.count);
+        }
         if let Some(mark) = mark
             && def.incremental()
             && (mark.value.is_some() || mark.etag.is_some() || mark.head.is_some())
@@ -465,5 +470,41 @@ impl<'a> Job<'a> {
             .filter(|(_, a)| **a == crate::defs::StatusAction::Retry)
             .filter_map(|(c, _)| c.parse().ok())
             .collect()
+    }
+}
+
+/// A partition as logs name it: the partition key's value, then other context fields
+/// (`octo/app, pull_number 31`); `(all)` for an unpartitioned stream.
+fn label(context: &Map<String, Value>, key: Option<&str>) -> String {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let mut parts: Vec<String> = key
+        .and_then(|k| context.get(k))
+        .map(text)
+        .into_iter()
+        .collect();
+    parts.extend(
+        context
+            .iter()
+            .filter(|(k, _)| Some(k.as_str()) != key)
+            .map(|(k, v)| format!("{k} {}", text(v))),
+    );
+    if parts.is_empty() {
+        "(all)".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn labels_put_the_partition_first() {
+        let c = json!({"pull_number": 31, "repository": "octo/lib"});
+        let c = c.as_object().cloned().unwrap_or_default();
+        assert_eq!(label(&c, Some("repository")), "octo/lib, pull_number 31");
+        assert_eq!(label(&Map::new(), None), "(all)");
     }
 }

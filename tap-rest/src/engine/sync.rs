@@ -134,6 +134,8 @@ pub(crate) struct Shared {
     missing: Mutex<BTreeSet<String>>,
     /// Partitions skipped with a warning.
     skipped: Mutex<BTreeSet<String>>,
+    /// Records of each child stream, printed as one metric at the end.
+    child_counts: Mutex<BTreeMap<usize, u64>>,
     failed: AtomicBool,
 }
 
@@ -141,7 +143,11 @@ impl Shared {
     /// Notes that `job`'s partition answered `status` at `url`: a failure at the end of the run
     /// when the user named it, else a warning.
     pub fn missing(&self, job: &Job<'_>, url: &str, status: u16) {
-        let what = format!("{} {}", self.partition_noun(), job.label);
+        let what = if job.def.parent.is_some() {
+            format!("{} of {}", job.def.name, job.label)
+        } else {
+            format!("{} {}", self.partition_noun(), job.label)
+        };
         if job.missing == Missing::Fail {
             tracing::error!(
                 "{}: {url} answered {status}: {what} was not found",
@@ -155,6 +161,13 @@ impl Shared {
             if let Ok(mut m) = self.skipped.lock() {
                 m.insert(what);
             }
+        }
+    }
+
+    /// Adds `n` records of child stream `s` to its total.
+    pub fn child_records(&self, s: usize, n: u64) {
+        if let Ok(mut c) = self.child_counts.lock() {
+            *c.entry(s).or_default() += n;
         }
     }
 
@@ -250,6 +263,7 @@ pub async fn run<W: Write + Send + 'static>(
         concurrency: opts.max_concurrency.max(1),
         missing: Mutex::new(resolved.missing.into_iter().collect()),
         skipped: Mutex::new(BTreeSet::new()),
+        child_counts: Mutex::new(BTreeMap::new()),
         failed: AtomicBool::new(false),
     });
 
@@ -310,6 +324,14 @@ pub async fn run<W: Write + Send + 'static>(
         .await
         .map_err(|e| Error::Http(format!("writer panicked: {e}")))?;
     shared.client.metrics.print_counts();
+    for (s, n) in shared
+        .child_counts
+        .lock()
+        .map(|c| c.clone())
+        .unwrap_or_default()
+    {
+        super::metrics::record_count(&shared.streams[s].def.name, &Map::new(), n);
+    }
     if let Some(e) = first_error {
         return Err(e);
     }
