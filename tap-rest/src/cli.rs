@@ -9,7 +9,7 @@ use clap::{Parser, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "tap-rest", version, about, after_help = EXAMPLES)]
 pub struct Args {
-    /// The definitions file, or the name of a shipped connector (e.g. `github`); else the
+    /// The definitions file, or the name of a shipped connector; else the
     /// config's `definitions`, else the connector this program carries.
     #[arg(long, value_name = "API.toml")]
     pub definitions: Option<PathBuf>,
@@ -43,6 +43,6 @@ pub enum Format {
 }
 
 const EXAMPLES: &str = "Examples:
-  tap-rest --definitions connectors/github.toml --config tap.json --discover > catalog.json
+  tap-rest --definitions api.toml --config tap.json --discover > catalog.json
   tap-rest --definitions api.toml --config tap.json --catalog catalog.json --state state.json | target-sqlite --config target.json
   tap-rest --definitions api.toml --about --format markdown";

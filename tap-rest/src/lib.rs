@@ -33,10 +33,10 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/shipped.rs"));
 }
 
-/// A connector a program carries inside it (`tap-github` carries GitHub's).
+/// A connector a program carries inside it (a shipped connector's own binary).
 #[derive(Debug, Clone, Copy)]
 pub struct Carried {
-    /// The program's name, e.g. `tap-github`.
+    /// The program's name, `tap-<connector>`.
     pub program: &'static str,
     /// The definitions text.
     pub definitions: &'static str,
@@ -55,7 +55,7 @@ pub fn shipped() -> impl Iterator<Item = Carried> {
         })
 }
 
-/// The shipped connector named `name` (`github`, or its program name `tap-github`).
+/// The shipped connector named `name` (its short name, or its program name `tap-<name>`).
 pub fn connector(name: &str) -> Option<Carried> {
     embedded::SHIPPED
         .iter()

@@ -91,7 +91,7 @@ pub struct SlowDown {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResetFormat {
-    /// Seconds since the epoch (GitHub, GitLab).
+    /// Seconds since the epoch.
     #[default]
     EpochSeconds,
     /// Milliseconds since the epoch.

@@ -1,5 +1,5 @@
 //! Where a connector's partitions come from: values of a list setting, or the items of a list
-//! endpoint for each value of a setting. A partition is one context value (e.g. a repository)
+//! endpoint for each value of a setting. A partition is one context value (e.g. a project)
 //! that fills the streams' templates and keys their bookmarks. Streams with a parent take their
 //! partitions from the parent's records instead (see `stream`).
 

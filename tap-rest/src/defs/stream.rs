@@ -206,7 +206,7 @@ pub enum Zone {
 #[serde(deny_unknown_fields)]
 pub struct HeadDef {
     /// Query parameters of the probe, over the stream's own (the replication parameter is left
-    /// out), e.g. `per_page = "1"`.
+    /// out), e.g. `limit = "1"`.
     #[serde(default)]
     pub params: BTreeMap<String, Template>,
     /// JSON pointer of the head marker inside the probe's first record (e.g. `/sha`).
@@ -312,7 +312,7 @@ impl StreamDef {
     }
 
     /// The replication key as a bookmark name: the pointer without its leading `/`, with `.`
-    /// between levels (`/commit/committer/date` → `commit.committer.date`).
+    /// between levels (`/meta/changed/at` → `meta.changed.at`).
     pub fn bookmark_name(&self) -> Option<String> {
         self.replication_key()
             .map(|k| k.trim_start_matches('/').replace('/', "."))

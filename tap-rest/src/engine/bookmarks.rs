@@ -341,7 +341,7 @@ mod tests {
     #[test]
     fn marks_round_trip_through_a_partition() {
         let mut context = Map::new();
-        context.insert("repository".into(), json!("o/r"));
+        context.insert("shop".into(), json!("acme"));
         let mark = Mark {
             value: Some(json!("2024-01-01T00:00:00Z")),
             etag: Some(("/r?a=1".into(), "W/\"x\"".into())),

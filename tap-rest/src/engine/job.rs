@@ -474,7 +474,7 @@ impl<'a> Job<'a> {
 }
 
 /// A partition as logs name it: the partition key's value, then other context fields
-/// (`octo/app, pull_number 31`); `(all)` for an unpartitioned stream.
+/// (`acme, order 31`); `(all)` for an unpartitioned stream.
 fn label(context: &Map<String, Value>, key: Option<&str>) -> String {
     let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     let mut parts: Vec<String> = key
@@ -502,9 +502,9 @@ mod tests {
 
     #[test]
     fn labels_put_the_partition_first() {
-        let c = json!({"pull_number": 31, "repository": "octo/lib"});
+        let c = json!({"order": 31, "shop": "acme"});
         let c = c.as_object().cloned().unwrap_or_default();
-        assert_eq!(label(&c, Some("repository")), "octo/lib, pull_number 31");
+        assert_eq!(label(&c, Some("shop")), "acme, order 31");
         assert_eq!(label(&Map::new(), None), "(all)");
     }
 }

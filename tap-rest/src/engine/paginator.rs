@@ -226,16 +226,16 @@ mod tests {
     #[test]
     fn page_numbers_stop_short_or_at_the_total() {
         let def = parse(
-            r#"{ kind = "page_number", param = "page", size_param = "per_page", size = 2, total_pages = { header = "x-total-pages" } }"#,
+            r#"{ kind = "page_number", param = "page", size_param = "size", size = 2, total_pages = { header = "pages-total" } }"#,
         );
         let mut p = Pager::new(&def);
         let first = p.first(Request::get("http://x/a".into())).unwrap();
-        assert_eq!(first.url, "http://x/a?page=1&per_page=2");
+        assert_eq!(first.url, "http://x/a?page=1&size=2");
         let mut h = HeaderMap::new();
-        h.insert("x-total-pages", "2".parse().unwrap());
+        h.insert("pages-total", "2".parse().unwrap());
         let body = Value::Null;
         let second = p.next("s", &first, view(&h, &body, 2)).unwrap().unwrap();
-        assert_eq!(second.url, "http://x/a?per_page=2&page=2");
+        assert_eq!(second.url, "http://x/a?size=2&page=2");
         assert_eq!(p.next("s", &second, view(&h, &body, 2)).unwrap(), None);
         let mut p = Pager::new(&def);
         let first = p.first(Request::get("http://x/a".into())).unwrap();
