@@ -7,7 +7,7 @@ FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --workspace --bins \
- && install -D -t /out target/release/tapline target/release/tap-github target/release/target-sqlite
+ && install -D -t /out target/release/tapline target/release/tap-rest target/release/tap-github target/release/target-sqlite
 
 FROM python:3.11-slim-bookworm
 COPY --from=build /out/ /usr/local/bin/

@@ -28,6 +28,9 @@ pub enum ErrorKind {
         /// Why it was rejected.
         reason: String,
     },
+    /// An issue cursor mode other than `keyset` or `offset`.
+    #[error("invalid issue cursor {0:?}: expected keyset or offset")]
+    InvalidIssueCursor(String),
     /// A `--repos` entry could not be parsed.
     #[error("invalid repo spec {0:?}: expected owner/name:COMMITS:ISSUES")]
     InvalidRepoSpec(String),

@@ -9,16 +9,20 @@
 //! | `primary:budget=N[:status=403\|429][:reset=S]` | the primary limit is N requests; once spent, requests fail with remaining 0 until `x-ratelimit-reset` (now + S, default 2) |
 //! | `truncate:every=N` | every N-th request sends the full `Content-Length`, half the body, then closes the connection |
 //! | `slow:every=N[:ms=M]` | every N-th request is delayed by M ms (default 1000) before being answered normally |
+//! | `churn:every=N[:issues=I][:pulls=P][:comments=C][:commits=K][:old_commits=O][:age_s=S]` | before every N-th request is answered, every repository changes: I issues (default 1) and P pull requests touched (a touched pull request may get a review), C comments edited, K commits pushed, O commits merged from a branch dated S seconds (default 86400) before the newest commit, with a merge commit |
 //!
 //! Requests are numbered from 1 in arrival order; `/rate_limit` and `/_fake/*` are neither
 //! numbered nor faulted; requests refused with 401 or 403 (no `User-Agent`) are not numbered
 //! either. Every rule takes an optional `from=K` (the first request it may hit, by default the
 //! first) and `times=T` (how many times it fires at most). When several rules hit the same
-//! request, `slow` delays it and the first other rule in spec order decides the answer.
+//! request, `churn` changes the data first, `slow` delays it and the first other rule in spec
+//! order decides the answer. Churn is deterministic too: what changes depends only on the seed,
+//! the repository and the request number; repositories without commits get no commits.
 
 use std::fmt;
 use std::str::FromStr;
 
+use crate::data::Mutation;
 use crate::error::{Error, ErrorKind};
 
 /// A parsed fault spec. The default injects nothing.
@@ -52,6 +56,44 @@ enum Kind {
     Slow {
         ms: u64,
     },
+    Churn(Churn),
+}
+
+/// What one churn event changes in every repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Churn {
+    issues: u32,
+    pulls: u32,
+    comments: u32,
+    commits: u32,
+    old_commits: u32,
+    age_s: u64,
+}
+
+impl Churn {
+    fn mutation(self) -> Mutation {
+        Mutation {
+            new_commits: self.commits,
+            update_issues: self.issues,
+            update_pulls: self.pulls,
+            update_comments: self.comments,
+            merged_commits: self.old_commits,
+            merged_age_s: self.age_s,
+            merge_commit: true,
+            ..Mutation::NONE
+        }
+    }
+}
+
+impl Rule {
+    /// Whether the rule fires on request number `n`.
+    fn hits(&self, n: u64) -> bool {
+        if self.every == 0 || n < self.from || !(n - self.from + 1).is_multiple_of(self.every) {
+            return false;
+        }
+        self.times
+            .is_none_or(|t| (n - self.from + 1) / self.every <= t)
+    }
 }
 
 /// What to do to one request.
@@ -83,13 +125,7 @@ impl FaultSpec {
     pub(crate) fn decide(&self, n: u64) -> (Option<u64>, Option<Fault>) {
         let mut slow = None;
         let mut fault = None;
-        for r in &self.rules {
-            if r.every == 0 || n < r.from || !(n - r.from + 1).is_multiple_of(r.every) {
-                continue;
-            }
-            if r.times.is_some_and(|t| (n - r.from + 1) / r.every > t) {
-                continue;
-            }
+        for r in self.rules.iter().filter(|r| r.hits(n)) {
             match r.kind {
                 Kind::Slow { ms } => slow = Some(slow.unwrap_or(0) + ms),
                 Kind::Http(s) => fault = fault.or(Some(Fault::Http(s))),
@@ -97,10 +133,22 @@ impl FaultSpec {
                     fault = fault.or(Some(Fault::Secondary { status, retry }));
                 }
                 Kind::Truncate => fault = fault.or(Some(Fault::Truncate)),
-                Kind::Primary { .. } => {}
+                Kind::Primary { .. } | Kind::Churn(_) => {}
             }
         }
         (slow, fault)
+    }
+
+    /// The change to apply to every repository before request number `n` is answered, if a
+    /// churn rule fires on it.
+    pub(crate) fn churn(&self, n: u64) -> Option<Mutation> {
+        self.rules
+            .iter()
+            .filter(|r| r.hits(n))
+            .find_map(|r| match r.kind {
+                Kind::Churn(c) => Some(c.mutation()),
+                _ => None,
+            })
     }
 
     /// The primary-limit rule, if any.
@@ -151,6 +199,17 @@ impl FromStr for FaultSpec {
                 "secondary" => &["every", "from", "times", "status", "retry"],
                 "primary" => &["budget", "status", "reset"],
                 "slow" => &["every", "from", "times", "ms"],
+                "churn" => &[
+                    "every",
+                    "from",
+                    "times",
+                    "issues",
+                    "pulls",
+                    "comments",
+                    "commits",
+                    "old_commits",
+                    "age_s",
+                ],
                 _ => &["every", "from", "times"],
             };
             if let Some((k, _)) = opts.iter().find(|(k, _)| !allowed.contains(k)) {
@@ -180,6 +239,20 @@ impl FromStr for FaultSpec {
                 "slow" => Kind::Slow {
                     ms: get("ms").unwrap_or(1000),
                 },
+                "churn" => {
+                    let count = |k: &str, default: u32| -> Result<u32, Error> {
+                        let v = get(k).unwrap_or(u64::from(default));
+                        u32::try_from(v).map_err(|_| invalid(part, format!("{k}={v} is too large")))
+                    };
+                    Kind::Churn(Churn {
+                        issues: count("issues", 1)?,
+                        pulls: count("pulls", 0)?,
+                        comments: count("comments", 0)?,
+                        commits: count("commits", 0)?,
+                        old_commits: count("old_commits", 0)?,
+                        age_s: get("age_s").unwrap_or(86_400),
+                    })
+                }
                 http if http.starts_with("http") => match http[4..].parse::<u16>() {
                     Ok(code) if (500..600).contains(&code) => Kind::Http(code),
                     _ => return Err(invalid(part, "httpNNN needs a 5xx status")),
@@ -224,6 +297,10 @@ impl fmt::Display for FaultSpec {
                     }
                     Kind::Truncate => format!("truncate:every={}", r.every),
                     Kind::Slow { ms } => format!("slow:every={}:ms={ms}", r.every),
+                    Kind::Churn(c) => format!(
+                        "churn:every={}:issues={}:pulls={}:comments={}:commits={}:old_commits={}:age_s={}",
+                        r.every, c.issues, c.pulls, c.comments, c.commits, c.old_commits, c.age_s
+                    ),
                 };
                 if r.from != 1 {
                     s.push_str(&format!(":from={}", r.from));
@@ -283,6 +360,40 @@ mod tests {
     }
 
     #[test]
+    fn churn_fires_every_n_requests_with_its_counts() {
+        let spec: FaultSpec =
+            "churn:every=3:pulls=2:old_commits=4:age_s=60:times=2,http500:every=3"
+                .parse()
+                .unwrap();
+        let hits: Vec<u64> = (1..20).filter(|n| spec.churn(*n).is_some()).collect();
+        assert_eq!(hits, vec![3, 6]);
+        let m = spec.churn(3).unwrap();
+        assert_eq!(
+            m,
+            Mutation {
+                update_issues: 1,
+                update_pulls: 2,
+                merged_commits: 4,
+                merged_age_s: 60,
+                merge_commit: true,
+                ..Mutation::NONE
+            }
+        );
+        assert_eq!(
+            spec.decide(3),
+            (None, Some(Fault::Http(500))),
+            "churn answers nothing"
+        );
+        let again: FaultSpec = spec.to_string().parse().unwrap();
+        assert_eq!(again, spec);
+        let plain: FaultSpec = "churn:every=5".parse().unwrap();
+        assert_eq!(
+            plain.churn(5).map(|m| (m.update_issues, m.merged_age_s)),
+            Some((1, 86_400))
+        );
+    }
+
+    #[test]
     fn rejects_bad_specs() {
         for bad in [
             "http200:every=1",
@@ -292,6 +403,9 @@ mod tests {
             "primary:every=3",
             "secondary:every=2:status=500",
             "truncate:every=x",
+            "churn:issues=2",
+            "churn:every=2:ms=5",
+            "churn:every=2:issues=99999999999",
         ] {
             assert!(
                 bad.parse::<FaultSpec>().is_err(),

@@ -1,7 +1,8 @@
 //! The layer every API request goes through, in GitHub's order: latency, `401 Bad credentials`
-//! (without rate-limit headers), `403` without `User-Agent`, injected faults, the primary rate
-//! limit, the route itself, then `ETag`/`304` and the rate-limit headers. It also records
-//! request statistics. `/_fake/*` bypasses all of it.
+//! (without rate-limit headers), `403` without `User-Agent`, churn (the data changes before the
+//! request is answered), injected faults, the primary rate limit, the route itself, then
+//! `ETag`/`304` and the rate-limit headers. It also records request statistics. `/_fake/*`
+//! bypasses all of it.
 
 use std::time::Duration;
 
@@ -85,16 +86,21 @@ async fn handle(world: &SharedWorld, path: &str, req: Request, next: Next) -> Re
             rt.requests += 1;
             rt.requests
         };
+        if let Some(m) = world.config.faults.churn(n) {
+            world.churn(n, m);
+        }
         let (slow, fault) = world.config.faults.decide(n);
         (n, slow, fault)
     } else {
         (0, None, None)
     };
     if let Some(ms) = slow {
+        world.fired("slow");
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     match fault {
         Some(Fault::Http(code)) => {
+            world.fired(&format!("http{code}"));
             let s = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let msg = if code == 502 {
                 "Server Error"
@@ -105,6 +111,7 @@ async fn handle(world: &SharedWorld, path: &str, req: Request, next: Next) -> Re
             return finish(world, resp, number, false);
         }
         Some(Fault::Secondary { status, retry }) => {
+            world.fired("secondary");
             let s = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
             let msg = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID FAKE.";
             let mut resp = json_response(s, error_body(s, msg).into_bytes(), None);
@@ -133,6 +140,7 @@ async fn handle(world: &SharedWorld, path: &str, req: Request, next: Next) -> Re
             }
         };
         if refused != 0 {
+            world.fired("primary");
             let s = StatusCode::from_u16(refused).unwrap_or(StatusCode::FORBIDDEN);
             let msg = "API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID FAKE.";
             let resp = json_response(s, error_body(s, msg).into_bytes(), None);
@@ -174,6 +182,7 @@ async fn handle(world: &SharedWorld, path: &str, req: Request, next: Next) -> Re
     }
     let truncate = ok && fault == Some(Fault::Truncate);
     let resp = if truncate {
+        world.fired("truncate");
         let full = bytes.len();
         let half = bytes.slice(..full / 2);
         // Send half, let it reach the client, then fail the body: hyper closes the connection.

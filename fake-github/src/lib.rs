@@ -38,10 +38,13 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
-pub use data::{Mutation, RepoSize, Truth, TruthComment, TruthCommit, TruthCounts, TruthIssue};
+pub use data::{
+    Mutation, RepoSize, Truth, TruthComment, TruthCommit, TruthContributor, TruthCounts,
+    TruthIssue, TruthRelease, TruthReview, TruthStargazer,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use faults::FaultSpec;
-pub use world::{SharedWorld, Stats, World};
+pub use world::{IssueCursor, SharedWorld, Stats, World};
 
 use data::generate::RepoSpec;
 use world::Config;
@@ -104,6 +107,12 @@ impl Builder {
     /// Deterministic faults to inject (see [`faults`]).
     pub fn faults(mut self, faults: FaultSpec) -> Builder {
         self.config.faults = faults;
+        self
+    }
+
+    /// What the `after=` cursor of `/issues` pages holds; [`IssueCursor::Keyset`] by default.
+    pub fn issue_cursor(mut self, cursor: IssueCursor) -> Builder {
+        self.config.issue_cursor = cursor;
         self
     }
 

@@ -2,14 +2,16 @@
 //! counter for faults, primary rate-limit window, request statistics).
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::data::{Data, Mutation, Truth, mutate};
-use crate::error::{ErrorKind, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::faults::FaultSpec;
+use crate::util::Rng;
 use crate::util::now_secs;
 
 /// A world shared between the server and the test that drives it.
@@ -24,6 +26,8 @@ pub struct World {
     pub(crate) data: Data,
     pub(crate) config: Config,
     state: Mutex<Runtime>,
+    /// While set, `churn` rules change nothing (other faults still fire).
+    calm: std::sync::atomic::AtomicBool,
 }
 
 /// Server settings.
@@ -32,6 +36,31 @@ pub(crate) struct Config {
     pub latency: Duration,
     pub token: Option<String>,
     pub faults: FaultSpec,
+    pub issue_cursor: IssueCursor,
+}
+
+/// What the opaque `after=` cursor of `/issues` pages holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IssueCursor {
+    /// The sort key and number of the page's last item: a page walk never skips an item, even
+    /// when the list changes under it.
+    #[default]
+    Keyset,
+    /// The position after the page in the sorted list, like a page number: items shift when the
+    /// list changes, so a walk can skip or repeat some (real cursors promise nothing).
+    Offset,
+}
+
+impl FromStr for IssueCursor {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<IssueCursor> {
+        match s {
+            "keyset" => Ok(IssueCursor::Keyset),
+            "offset" => Ok(IssueCursor::Offset),
+            other => Err(ErrorKind::InvalidIssueCursor(other.to_owned()).into()),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -76,6 +105,13 @@ pub struct Stats {
     pub by_status: BTreeMap<u16, u64>,
     /// Request counts by path (without query), then by status code.
     pub by_path: BTreeMap<String, BTreeMap<u16, u64>>,
+    /// Churn events applied (each changed every repository; see [`crate::faults`]).
+    #[serde(default)]
+    pub churns: u64,
+    /// Injected faults that fired, by kind (`http500`, `secondary`, `primary`, `truncate`,
+    /// `slow`), so a test can check that each one it asked for happened.
+    #[serde(default)]
+    pub faults: BTreeMap<String, u64>,
 }
 
 impl Stats {
@@ -105,6 +141,7 @@ impl World {
                 rate,
                 stats: Stats::default(),
             }),
+            calm: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -138,8 +175,52 @@ impl World {
         let mut r = self.data.repos[i]
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        mutate::apply(&self.data, &mut r, m);
+        mutate::apply_next(&self.data, &mut r, m);
         Ok(())
+    }
+
+    /// Counts one firing of fault `kind`.
+    pub(crate) fn fired(&self, kind: &str) {
+        *self
+            .runtime()
+            .stats
+            .faults
+            .entry(kind.to_owned())
+            .or_default() += 1;
+    }
+
+    /// Stops (`true`) or resumes (`false`) the changes of `churn` fault rules, so that a test
+    /// can follow disturbed runs with a quiet one. Requests are still numbered meanwhile.
+    pub fn set_calm(&self, calm: bool) {
+        self.calm.store(calm, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Applies a churn event (request `number`'s) to every repository, one at a time, unless
+    /// the world is calm. The caller holds no lock: a request being answered takes its read
+    /// lock only after this.
+    pub(crate) fn churn(&self, number: u64, m: Mutation) {
+        if self.calm.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        for lock in &self.data.repos {
+            let mut repo = lock
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut m = m;
+            if repo.commits.is_empty() {
+                // An empty repository stays one (409 on /commits).
+                m.new_commits = 0;
+                m.merged_commits = 0;
+            }
+            let label = format!("{}#churn{number}", repo.full_name);
+            mutate::apply(
+                &self.data,
+                &mut repo,
+                m,
+                &mut Rng::new(self.data.seed, &label),
+            );
+        }
+        self.runtime().stats.churns += 1;
     }
 
     /// Names (`owner/name`) of every repository, in declaration order.

@@ -17,7 +17,7 @@ BIN = Path(os.environ.get("TAPLINE_BIN_DIR", REPO / "target" / "debug"))
 REPOS = "octo/app:300:120,octo/lib:60:20"
 # Every stream tap-github declares; each must carry records in test 1.
 STREAMS = [
-    "repositories", "commits", "issues", "pull_requests",
+    "repositories", "commits", "issues", "pull_requests", "pull_request_reviews",
     "issue_comments", "releases", "stargazers", "contributors",
 ]
 

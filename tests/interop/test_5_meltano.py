@@ -53,14 +53,17 @@ def test_meltano_runs_our_plugins_incrementally(tmp_path, fake_github):
     second = requests_between(before, fake.stats())
     assert_matches_truth(db, fake)
     # Only new data: one request per incremental stream (the since= page holds the news; pulls
-    # stops at the first older record) plus the repository itself, against every page the first time.
-    assert second["total"] == 1 + len(INCREMENTAL), second
-    assert first["total"] == 31 and second["total"] < first["total"], (first, second)
+    # stops at the first older record; commits: the head probe) plus compare for the new commits
+    # and the repository itself, against every page the first time.
+    assert second["total"] == 2 + len(INCREMENTAL), second
+    # 31 pages, plus the commits' head probe and one issues page (re-anchored pages overlap).
+    assert first["total"] == 33 and second["total"] < first["total"], (first, second)
     touched = [r for r in sqlite_rows(db, "commits") if r["_sdc_sequence"] > top_seq]
-    assert 7 <= len(touched) <= 9, "the second run loaded the new commits (and the inclusive boundary), nothing else"
+    assert len(touched) == 7, "the second run loaded exactly the new commits (through compare), nothing else"
 
-    # A run with nothing new: the same 5 requests (its bookmarks are the new ones, so the answers
-    # are the boundary records and fresh ETags, which the state Meltano stores keeps).
+    # A run with nothing new: 5 requests (its bookmarks are the new ones, so the answers are the
+    # boundary records and fresh ETags, which the state Meltano stores keeps; the commits' head
+    # probe answers 304).
     before = fake.stats()
     run([meltano, "run", "tap-github", "target-sqlite"], cwd=project, env=env)
     assert requests_between(before, fake.stats())["total"] == 1 + len(INCREMENTAL)
@@ -81,3 +84,35 @@ def test_meltano_runs_our_plugins_incrementally(tmp_path, fake_github):
     summary = json.loads(out)
     assert summary["status"] == "success" and sum(summary["records"].values()) == 0, summary
     assert moved["total"] == len(INCREMENTAL) and all(set(s) == {"304"} for s in moved["by_path"].values()), moved
+
+
+def test_meltano_runs_a_connector_through_tap_rest(tmp_path, fake_github):
+    """`tap-rest` as a Meltano extractor: Meltano passes only --config (and --catalog, --state);
+    the config's `definitions` names the connector. Two runs: the truth, then only new data."""
+    fake = fake_github(repos="octo/app:300:120")
+    project = copy_example("meltano", tmp_path)
+    meltano = peer("meltano", "meltano")
+    env = env_with(
+        TAP_REST_GITHUB_API_URL=fake.url, TAP_REST_GITHUB_REPOSITORIES='["octo/app"]',
+        TAP_REST_GITHUB_START_DATE="2000-01-01T00:00:00Z", GITHUB_TOKEN="",
+        MELTANO_SEND_ANONYMOUS_USAGE_STATS="false", NO_COLOR="1",
+    )
+    db = project / "output" / "github.db"
+    run([meltano, "run", "tap-rest-github", "target-sqlite"], cwd=project, env=env)
+    truth = fake.truth("octo/app")
+    assert table_keys(db, "commits", "sha") == {c["sha"] for c in truth["commits"]}
+    assert table_keys(db, "issues", "id") == {i["id"] for i in truth["issues"]}
+    stored = json.loads(run([meltano, "state", "get", "dev:tap-rest-github-to-target-sqlite"],
+                            cwd=project, env=env).stdout)
+    assert sorted(stored["singer_state"]["bookmarks"]) == ["commits", "issues"]
+
+    fake.mutate("octo/app", new_commits=3, update_issues=2)
+    before = fake.stats()
+    run([meltano, "run", "tap-rest-github", "target-sqlite"], cwd=project, env=env)
+    moved = requests_between(before, fake.stats())
+    truth = fake.truth("octo/app")
+    assert table_keys(db, "commits", "sha") == {c["sha"] for c in truth["commits"]}
+    updated = {r["id"]: r["updated_at"] for r in sqlite_rows(db, "issues")}
+    assert updated == {i["id"]: i["updated_at"] for i in truth["issues"]}
+    # Commits: head probe + compare; issues: one since= page.
+    assert moved["total"] == 3, moved

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use fake_github::{FakeGithub, FaultSpec, parse_repo_spec};
+use fake_github::{FakeGithub, FaultSpec, IssueCursor, parse_repo_spec};
 
 /// A faithful offline GitHub REST API with deterministic synthetic data.
 #[derive(Debug, Parser)]
@@ -34,6 +34,9 @@ struct Args {
     /// Deterministic faults, e.g. http500:every=7,secondary:every=11,primary:budget=50.
     #[arg(long)]
     faults: Option<String>,
+    /// What /issues' after= cursor holds: keyset (never skips) or offset (shifts like pages).
+    #[arg(long, default_value = "keyset", value_parser = ["keyset", "offset"])]
+    issue_cursor: String,
 }
 
 fn main() -> ExitCode {
@@ -56,7 +59,8 @@ fn main() -> ExitCode {
 fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut builder = FakeGithub::builder()
         .seed(args.seed)
-        .latency(Duration::from_millis(args.latency_ms));
+        .latency(Duration::from_millis(args.latency_ms))
+        .issue_cursor(args.issue_cursor.parse::<IssueCursor>()?);
     for spec in &args.repos {
         let (name, size) = parse_repo_spec(spec)?;
         builder = builder.repo(name, size);

@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
+use super::comment::push_comment;
+use super::commit::{NewCommit, push_commit};
 use super::frag::{Frag, Hole};
 use super::{
-    Comment, Commit, Data, HISTORY_END, HISTORY_START, Issue, Label, Release, Repo, RepoFill,
-    RepoSize, Star, User,
+    Data, HISTORY_END, HISTORY_START, Issue, Label, Release, Repo, RepoFill, RepoSize, Star, User,
 };
 use crate::util::{Rng, fmt_ts};
 
@@ -18,13 +18,13 @@ use crate::util::{Rng, fmt_ts};
 pub(crate) const WEB_FLOW: u32 = 0;
 /// Number of developer accounts that author commits, issues and comments.
 const DEVS: u32 = 40;
-const HTML: &str = "https://github.com";
+pub(crate) const HTML: &str = "https://github.com";
 
 const FIRST: &[&str] = &[
     "ada", "grace", "linus", "zoe", "jose", "li", "olga", "amara", "kenji", "noor", "emeka",
     "freya", "ravi", "ines", "tomasz", "yuki", "sven", "leila", "mateo", "aiko",
 ];
-const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "Ada Lovelace",
     "Grace Hopper",
     "Linus T.",
@@ -46,7 +46,7 @@ const NAMES: &[&str] = &[
     "Mateo García",
     "Aiko 🌸 Tanaka",
 ];
-const THINGS: &[&str] = &[
+pub(crate) const THINGS: &[&str] = &[
     "parser",
     "pagination",
     "rate limiter",
@@ -249,6 +249,7 @@ fn generate_repo(
         size,
         json: String::new(),
         commits: Vec::with_capacity(size.commits as usize),
+        dropped: Vec::new(),
         issues: Vec::with_capacity(size.issues as usize),
         comments: Vec::new(),
         releases: Vec::new(),
@@ -268,9 +269,11 @@ fn generate_repo(
         clock: HISTORY_END,
         mutations: 0,
         next_comment_id: 3_000_000_000 + index as u64 * 100_000_000,
+        reviews: Vec::new(),
+        next_review_id: super::review::first_id(index),
     };
 
-    // Commits, strictly increasing committer dates over the whole history.
+    // Commits: generated history has increasing committer dates (only merges bring old ones).
     let n = i64::from(size.commits);
     let span = HISTORY_END - HISTORY_START - 86_400;
     for i in 0..n {
@@ -278,7 +281,7 @@ fn generate_repo(
         let date = HISTORY_START
             + (i128::from(i) * i128::from(span) / i128::from(n)) as i64
             + rng.below(slot as u64) as i64;
-        push_commit(&mut repo, &mut rng, base, pools, users, date);
+        push_commit(&mut repo, &mut rng, base, pools, users, NewCommit::at(date));
     }
 
     // Issues and pull requests, sharing one number sequence, plus their comments.
@@ -343,8 +346,8 @@ fn generate_repo(
         let at =
             ((u64::from(k) + 1) * u64::from(size.commits) / (u64::from(releases) + 1)) as usize;
         let created = repo.commits[at.min(repo.commits.len() - 1)].date;
-        let frag = render_release(&repo, base, &mut rng, pools, k, created);
-        repo.releases.push(Release { created, frag });
+        let release = new_release(&repo, base, &mut rng, pools, k, created);
+        repo.releases.push(release);
     }
     let stars = i64::from(size.stargazer_count());
     for k in 0..stars {
@@ -361,6 +364,7 @@ fn generate_repo(
     for i in 0..repo.issues.len() {
         render_issue(&mut repo, base, pools, i);
     }
+    super::review::generate(&mut repo, seed, base, pools);
     refresh(&mut repo, base, users, user_json);
     repo
 }
@@ -380,7 +384,8 @@ pub(crate) fn refresh(repo: &mut Repo, base: &str, users: &[User], user_json: &[
     });
     repo.contributors = contributors;
     let latest = [
-        repo.commits.last().map(|c| c.date),
+        repo.commits.iter().map(|c| c.date).max(),
+        repo.commits.last().map(|c| c.pushed),
         repo.issues.iter().map(|i| i.updated).max(),
         repo.comments.iter().map(|c| c.updated).max(),
     ];
@@ -430,7 +435,7 @@ fn render_repo(repo: &Repo, base: &str, users: &[User]) -> Value {
     let api = format!("{base}/repos/{full}");
     let html = format!("{HTML}/{full}");
     let open = repo.issues.iter().filter(|i| i.closed.is_none()).count();
-    let pushed = repo.commits.last().map_or(repo.created, |c| c.date);
+    let pushed = repo.commits.last().map_or(repo.created, |c| c.pushed);
     let owner = &users[repo.owner_user as usize];
     let mut v = json!({
         "id": repo.id,
@@ -525,213 +530,6 @@ fn render_repo(repo: &Repo, base: &str, users: &[User]) -> Value {
         v["organization"] = json!(Hole::User(repo.owner_user).marker());
     }
     v
-}
-
-/// Top-level `author`/`committer` of a commit: an account, `{}` or `null` when the email is not
-/// linked to any account.
-enum TopUser {
-    User(Hole),
-    Empty,
-    Null,
-}
-
-impl Serialize for TopUser {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            TopUser::User(h) => h.serialize(s),
-            TopUser::Empty => s
-                .serialize_map(Some(0))
-                .and_then(serde::ser::SerializeMap::end),
-            TopUser::Null => s.serialize_none(),
-        }
-    }
-}
-
-#[derive(Serialize)]
-struct GitUser<'a> {
-    name: &'a str,
-    email: &'a str,
-    date: String,
-}
-
-#[derive(Serialize)]
-struct Tree {
-    sha: String,
-    url: String,
-}
-
-#[derive(Serialize)]
-struct Verification {
-    verified: bool,
-    reason: &'static str,
-    signature: Option<String>,
-    payload: Option<String>,
-    verified_at: Option<String>,
-}
-
-#[derive(Serialize)]
-struct GitCommit<'a> {
-    author: GitUser<'a>,
-    committer: GitUser<'a>,
-    message: &'a str,
-    tree: Tree,
-    url: String,
-    comment_count: u32,
-    verification: Verification,
-}
-
-#[derive(Serialize)]
-struct Parent {
-    sha: String,
-    url: String,
-    html_url: String,
-}
-
-#[derive(Serialize)]
-struct CommitItem<'a> {
-    sha: &'a str,
-    node_id: String,
-    commit: GitCommit<'a>,
-    url: String,
-    html_url: String,
-    comments_url: String,
-    author: TopUser,
-    committer: TopUser,
-    parents: Vec<Parent>,
-}
-
-/// Appends a commit on top of the branch, dated `date` (later than the current head).
-pub(crate) fn push_commit(
-    repo: &mut Repo,
-    rng: &mut Rng,
-    base: &str,
-    pools: Pools,
-    users: &[User],
-    date: i64,
-) {
-    let sha = rng.sha();
-    let full = &repo.full_name;
-    let linked = rng.chance(85);
-    let (author, name, email) = if linked {
-        let u = pools.dev(rng);
-        let user = &users[u as usize];
-        (Some(u), user.name.clone(), user.email.clone())
-    } else {
-        let k = rng.below(12);
-        (
-            None,
-            format!("{} (laptop)", rng.pick(NAMES)),
-            format!("dev{k}@corp.example.com"),
-        )
-    };
-    let via_web = rng.chance(15);
-    let thing = rng.pick(THINGS);
-    let message = match rng.below(6) {
-        0 => format!("Fix {thing} when the input is empty"),
-        1 => format!(
-            "Add “smart quotes” and 'single' handling to {thing}\n\nCloses #{}",
-            rng.below(500) + 1
-        ),
-        2 => format!("Übersetzung aktualisiert: {thing} 🚀\n\nSigned-off-by: {name} <{email}>"),
-        3 => format!(
-            "Revert \"Refactor {thing}\"\n\nThis reverts commit {}.",
-            rng.sha()
-        ),
-        4 => format!(
-            "Merge pull request #{} from feature/{}\n\nImprove {thing}",
-            rng.below(900) + 1,
-            rng.below(99)
-        ),
-        _ => format!(
-            "Refactor {thing} (步骤 {})\r\n\r\n* tidy\r\n* test",
-            rng.below(9) + 1
-        ),
-    };
-    let author_date = date - rng.below(3 * 86_400) as i64;
-    let top_author = match author {
-        Some(u) => TopUser::User(Hole::User(u)),
-        None if rng.chance(50) => TopUser::Null,
-        None => TopUser::Empty,
-    };
-    let (committer_name, committer_email, top_committer) = if via_web {
-        (
-            "GitHub".to_owned(),
-            "noreply@github.com".to_owned(),
-            TopUser::User(Hole::User(WEB_FLOW)),
-        )
-    } else {
-        let top = match author {
-            Some(u) => TopUser::User(Hole::User(u)),
-            None => TopUser::Null,
-        };
-        (name.clone(), email.clone(), top)
-    };
-    let api = format!("{base}/repos/{full}");
-    let parents = repo
-        .commits
-        .last()
-        .map(|p| Parent {
-            url: format!("{api}/commits/{}", p.sha),
-            html_url: format!("{HTML}/{full}/commit/{}", p.sha),
-            sha: p.sha.clone(),
-        })
-        .into_iter()
-        .collect();
-    let tree_sha = rng.sha();
-    let item = CommitItem {
-        sha: &sha,
-        node_id: format!("C_kwDO{:X}{}", repo.id, &sha[..12]),
-        commit: GitCommit {
-            author: GitUser {
-                name: &name,
-                email: &email,
-                date: fmt_ts(author_date),
-            },
-            committer: GitUser {
-                name: &committer_name,
-                email: &committer_email,
-                date: fmt_ts(date),
-            },
-            message: &message,
-            tree: Tree {
-                url: format!("{api}/git/trees/{tree_sha}"),
-                sha: tree_sha,
-            },
-            url: format!("{api}/git/commits/{sha}"),
-            comment_count: 0,
-            verification: if via_web {
-                Verification {
-                    verified: true,
-                    reason: "valid",
-                    signature: Some("-----BEGIN PGP SIGNATURE-----\n\nwsBcBAABCAAQ\n-----END PGP SIGNATURE-----\n".into()),
-                    payload: Some(format!("tree {}\n", &sha)),
-                    verified_at: Some(fmt_ts(date)),
-                }
-            } else {
-                Verification {
-                    verified: false,
-                    reason: "unsigned",
-                    signature: None,
-                    payload: None,
-                    verified_at: None,
-                }
-            },
-        },
-        url: format!("{api}/commits/{sha}"),
-        html_url: format!("{HTML}/{full}/commit/{sha}"),
-        comments_url: format!("{api}/commits/{sha}/comments"),
-        author: top_author,
-        committer: top_committer,
-        parents,
-    };
-    let frag = Frag::new(&item);
-    repo.commits.push(Commit {
-        sha,
-        date,
-        author,
-        author_email: email,
-        frag,
-    });
 }
 
 /// A new issue or pull request (not yet rendered: call [`render_issue`]).
@@ -973,86 +771,28 @@ pub(crate) fn render_issue(repo: &mut Repo, base: &str, pools: Pools, i: usize) 
     issue.pr_frag = pr_frag;
 }
 
-/// Sha of the branch head at time `at` (the first commit if none is older).
+/// Sha of the branch head at time `at` (the first commit if none was pushed before).
 fn base_sha(repo: &Repo, at: i64) -> String {
-    let k = repo.commits.partition_point(|c| c.date <= at);
+    // Push times, unlike committer dates, are sorted along the branch.
+    let k = repo.commits.partition_point(|c| c.pushed <= at);
     repo.commits
         .get(k.saturating_sub(1))
         .map(|c| c.sha.clone())
         .unwrap_or_default()
 }
 
-/// Appends a comment (ids grow with creation time, as on GitHub).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn push_comment(
-    repo: &mut Repo,
-    rng: &mut Rng,
-    base: &str,
-    pools: Pools,
-    number: u32,
-    author: u32,
-    created: i64,
-    updated: i64,
-) {
-    let id = repo.next_comment_id;
-    repo.next_comment_id += 1 + rng.below(5);
-    let full = &repo.full_name;
-    let api = format!("{base}/repos/{full}");
-    let kind = if repo.issues[number as usize - 1].is_pr() {
-        "pull"
-    } else {
-        "issues"
-    };
-    let thing = rng.pick(THINGS);
-    let body = match rng.below(4) {
-        0 => format!("LGTM 👍 — “{thing}” looks right."),
-        1 => {
-            format!("I can reproduce this with {thing}:\r\n\r\n```\r\nerror: \"unexpected\"\r\n```")
-        }
-        2 => format!(
-            "Danke! Ça marche avec {thing} maintenant.\n\n— {}",
-            rng.pick(NAMES)
-        ),
-        _ => format!("Could you add a test for {thing}? <3"),
-    };
-    let v = json!({
-        "url": format!("{api}/issues/comments/{id}"),
-        "html_url": format!("{HTML}/{full}/{kind}/{number}#issuecomment-{id}"),
-        "issue_url": format!("{api}/issues/{number}"),
-        "id": id,
-        "node_id": format!("IC_kwDO{:X}", id),
-        "user": Hole::User(author).marker(),
-        "created_at": fmt_ts(created),
-        "updated_at": fmt_ts(updated),
-        "author_association": pools.association(repo, author),
-        "body": body,
-        "reactions": {
-            "url": format!("{api}/issues/comments/{id}/reactions"),
-            "total_count": 0, "+1": 0, "-1": 0, "laugh": 0, "hooray": 0,
-            "confused": 0, "heart": 0, "rocket": 0, "eyes": 0
-        },
-        "performed_via_github_app": null,
-    });
-    repo.comments.push(Comment {
-        id,
-        issue: number,
-        author,
-        created,
-        updated,
-        frag: Frag::new(&v),
-    });
-}
-
-fn render_release(
+/// The `k`-th release of a repository, rendered.
+fn new_release(
     repo: &Repo,
     base: &str,
     rng: &mut Rng,
     pools: Pools,
     k: u32,
     created: i64,
-) -> Frag {
+) -> Release {
     let id = 90_000_000 + repo.index as u64 * 1_000_000 + u64::from(k) * 11;
     let tag = format!("v{}.{}.0", k / 10, k % 10 + 1);
+    let published = created + 60;
     let full = &repo.full_name;
     let api = format!("{base}/repos/{full}");
     let prerelease = rng.chance(10);
@@ -1072,11 +812,17 @@ fn render_release(
         "prerelease": prerelease,
         "created_at": fmt_ts(created),
         "updated_at": fmt_ts(created + 120),
-        "published_at": fmt_ts(created + 60),
+        "published_at": fmt_ts(published),
         "assets": [],
         "tarball_url": format!("{api}/tarball/{tag}"),
         "zipball_url": format!("{api}/zipball/{tag}"),
         "body": format!("## What's changed\r\n\r\n* Better {} by @{}\r\n", rng.pick(THINGS), repo.owner),
     });
-    Frag::new(&v)
+    Release {
+        id,
+        tag,
+        created,
+        published,
+        frag: Frag::new(&v),
+    }
 }

@@ -2,9 +2,13 @@
 //! from a seed and sizes (`generate`), changed only by [`mutate`], and kept as pre-serialised items
 //! ([`frag`]) so that serving a page is a concatenation. No HTTP here.
 
+pub(crate) mod comment;
+pub(crate) mod commit;
 pub(crate) mod frag;
 pub(crate) mod generate;
+pub(crate) mod lineage;
 pub(crate) mod mutate;
+pub(crate) mod review;
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -69,16 +73,55 @@ impl RepoSize {
     }
 }
 
-/// New activity to add to a repository, all of it strictly newer than anything already there.
+/// New activity to add to a repository. Everything it changes gets times strictly newer than
+/// anything already there, except the committer dates of a merged branch, which are old on
+/// purpose. Applied in this order: force push, new commits, merged branch, touched issues,
+/// touched pull requests, edited comments, new issues; "existing" means before the mutation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mutation {
     /// Commits to push on the default branch.
     pub new_commits: u32,
     /// Existing issues or pull requests to touch: each gets a new comment, and some are closed
-    /// (pull requests merged).
+    /// (pull requests merged); a touched pull request may get a review, submitted at the touch.
     pub update_issues: u32,
     /// New issues or pull requests to open.
     pub new_issues: u32,
+    /// Existing pull requests to touch, as `update_issues` does.
+    #[serde(default)]
+    pub update_pulls: u32,
+    /// Existing comments to edit: a new body and `updated_at`.
+    #[serde(default)]
+    pub update_comments: u32,
+    /// Commits of a merged branch, appended to the default branch with committer dates starting
+    /// `merged_age_s` before the newest commit date so far and increasing among themselves.
+    #[serde(default)]
+    pub merged_commits: u32,
+    /// How much older than the newest commit the merged branch starts, in seconds.
+    #[serde(default)]
+    pub merged_age_s: u64,
+    /// Whether a merge commit (dated now) follows the merged commits; otherwise the branch is
+    /// fast-forwarded and its head keeps an old date.
+    #[serde(default)]
+    pub merge_commit: bool,
+    /// Commits to force-push: the last K commits of the branch are dropped (at least one commit
+    /// stays) and K new ones pushed. Dropped commits stay known to compare (`diverged`).
+    #[serde(default)]
+    pub force_push: u32,
+}
+
+impl Mutation {
+    /// A mutation that changes nothing; a base for struct update syntax in `const` items.
+    pub const NONE: Mutation = Mutation {
+        new_commits: 0,
+        update_issues: 0,
+        new_issues: 0,
+        update_pulls: 0,
+        update_comments: 0,
+        merged_commits: 0,
+        merged_age_s: 0,
+        merge_commit: false,
+        force_push: 0,
+    };
 }
 
 /// A user or organization account.
@@ -95,12 +138,24 @@ pub(crate) struct User {
 #[derive(Debug)]
 pub(crate) struct Commit {
     pub sha: String,
-    /// Committer date, epoch seconds; strictly increasing along the branch.
+    /// Committer date, epoch seconds. It may go backwards along the branch: a merged branch
+    /// brings commits dated before the head it lands on.
     pub date: i64,
+    /// When the commit landed on the branch, epoch seconds; never decreases along the branch.
+    pub pushed: i64,
     /// Author's linked account, if the email belongs to one.
     pub author: Option<u32>,
     pub author_email: String,
     pub frag: Frag,
+}
+
+/// A commit that a force push removed from the branch.
+#[derive(Debug)]
+pub(crate) struct Dropped {
+    pub commit: Commit,
+    /// The commit before it on the branch when it was dropped (a branch commit or another
+    /// dropped one).
+    pub parent: String,
 }
 
 /// An issue or a pull request (they share the number sequence).
@@ -150,10 +205,27 @@ pub(crate) struct Comment {
     pub frag: Frag,
 }
 
+/// A review of a pull request.
+#[derive(Debug)]
+pub(crate) struct Review {
+    pub id: u64,
+    /// The pull request's number.
+    pub pull: u32,
+    pub author: u32,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED` or `PENDING`.
+    pub state: &'static str,
+    /// Submission time; `None` for a pending review.
+    pub submitted: Option<i64>,
+    pub frag: Frag,
+}
+
 /// A published release.
 #[derive(Debug)]
 pub(crate) struct Release {
+    pub id: u64,
+    pub tag: String,
     pub created: i64,
+    pub published: i64,
     pub frag: Frag,
 }
 
@@ -188,12 +260,16 @@ pub(crate) struct Repo {
     pub size: RepoSize,
     /// The repository object (`full-repository` shaped), refreshed by mutations.
     pub json: String,
-    /// Oldest first: the branch head is the last element.
+    /// Branch order (each commit's parent before it): the head is the last element.
     pub commits: Vec<Commit>,
+    /// Commits force-pushed away, oldest drop first.
+    pub dropped: Vec<Dropped>,
     /// By number: `issues[n - 1]` is number `n`.
     pub issues: Vec<Issue>,
     /// By id, ascending.
     pub comments: Vec<Comment>,
+    /// Pull request reviews, by id ascending (oldest first).
+    pub reviews: Vec<Review>,
     /// Oldest first.
     pub releases: Vec<Release>,
     /// Oldest first.
@@ -206,6 +282,7 @@ pub(crate) struct Repo {
     /// Mutations applied so far (seeds the next one).
     pub mutations: u32,
     pub next_comment_id: u64,
+    pub next_review_id: u64,
 }
 
 /// The fill context of one repository: world users plus this repository's object.
@@ -239,6 +316,22 @@ pub(crate) struct Data {
     pub orgs: HashMap<String, u32>,
 }
 
+impl Repo {
+    /// Position on the branch of a reference: the default branch's name or `HEAD` (the head), or
+    /// a full sha or a prefix of at least 7 hex digits.
+    pub(crate) fn position(&self, reference: &str) -> Option<usize> {
+        if reference == self.default_branch || reference == "HEAD" {
+            return self.commits.len().checked_sub(1);
+        }
+        if reference.len() < 7 {
+            return None;
+        }
+        self.commits
+            .iter()
+            .rposition(|c| c.sha.starts_with(reference))
+    }
+}
+
 impl Data {
     /// Index of a repository by `owner/name`, case-insensitively.
     pub(crate) fn find(&self, full_name: &str) -> Option<usize> {
@@ -259,6 +352,19 @@ pub struct Truth {
     pub issues: Vec<TruthIssue>,
     /// Every issue comment, by id.
     pub comments: Vec<TruthComment>,
+    /// Every release, newest first (the order of `/releases`).
+    #[serde(default)]
+    pub releases: Vec<TruthRelease>,
+    /// Every stargazer, oldest star first (the order of `/stargazers`).
+    #[serde(default)]
+    pub stargazers: Vec<TruthStargazer>,
+    /// Every contributor, most contributions first (the order of `/contributors`).
+    #[serde(default)]
+    pub contributors: Vec<TruthContributor>,
+    /// Every pull request review, by pull request number, then oldest first (the order of each
+    /// `/pulls/{number}/reviews`).
+    #[serde(default)]
+    pub reviews: Vec<TruthReview>,
 }
 
 /// Item counts per stream of one repository.
@@ -280,6 +386,9 @@ pub struct TruthCounts {
     pub stargazers: usize,
     /// Contributors (linked commit authors).
     pub contributors: usize,
+    /// Pull request reviews.
+    #[serde(default)]
+    pub reviews: usize,
 }
 
 /// One commit as the truth sees it.
@@ -337,7 +446,76 @@ pub struct TruthComment {
     pub updated_at: String,
 }
 
+/// One release as the truth sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruthRelease {
+    /// Release id.
+    pub id: u64,
+    /// `tag_name`.
+    pub tag_name: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Publication time.
+    pub published_at: String,
+}
+
+/// One stargazer as the truth sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruthStargazer {
+    /// `user.id`.
+    pub user_id: u64,
+    /// `user.login`.
+    pub login: String,
+    /// `starred_at` (star media type).
+    pub starred_at: String,
+}
+
+/// One contributor as the truth sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruthContributor {
+    /// The account's `id`.
+    pub user_id: u64,
+    /// The account's `login`.
+    pub login: String,
+    /// Commits on the default branch authored by the account.
+    pub contributions: u32,
+}
+
+/// One pull request review as the truth sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruthReview {
+    /// Review id.
+    pub id: u64,
+    /// Number of the pull request it belongs to.
+    pub pull_number: u32,
+    /// `user.login`.
+    pub user_login: String,
+    /// `APPROVED`, `CHANGES_REQUESTED`, `COMMENTED`, `DISMISSED` or `PENDING`.
+    pub state: String,
+    /// Submission time; `None` for a pending review (the item has no `submitted_at`).
+    pub submitted_at: Option<String>,
+}
+
 impl Repo {
+    /// Reviews of pull request `number`, oldest first (the order of its `/reviews`).
+    pub(crate) fn reviews_of(&self, number: u32) -> impl Iterator<Item = &Review> {
+        self.reviews.iter().filter(move |r| r.pull == number)
+    }
+
+    /// Every review, by pull request number, then oldest first.
+    pub(crate) fn reviews_by_pull(&self) -> Vec<&Review> {
+        let mut all: Vec<&Review> = self.reviews.iter().collect();
+        all.sort_by_key(|r| (r.pull, r.id));
+        all
+    }
+
+    /// Releases in the order of `/releases`: newest first.
+    pub(crate) fn releases_newest_first(&self) -> Vec<&Release> {
+        let mut releases: Vec<(usize, &Release)> = self.releases.iter().enumerate().collect();
+        releases.sort_by_key(|(k, x)| std::cmp::Reverse((x.created, *k)));
+        releases.into_iter().map(|(_, x)| x).collect()
+    }
+
     /// The ground truth of this repository.
     pub(crate) fn truth(&self, users: &[User]) -> Truth {
         use crate::util::fmt_ts;
@@ -354,6 +532,7 @@ impl Repo {
                 releases: self.releases.len(),
                 stargazers: self.stars.len(),
                 contributors: self.contributors.len(),
+                reviews: self.reviews.len(),
             },
             commits: self
                 .commits
@@ -394,6 +573,45 @@ impl Repo {
                     updated_at: fmt_ts(c.updated),
                 })
                 .collect(),
+            releases: self
+                .releases_newest_first()
+                .into_iter()
+                .map(|r| TruthRelease {
+                    id: r.id,
+                    tag_name: r.tag.clone(),
+                    created_at: fmt_ts(r.created),
+                    published_at: fmt_ts(r.published),
+                })
+                .collect(),
+            stargazers: self
+                .stars
+                .iter()
+                .map(|s| TruthStargazer {
+                    user_id: users[s.user as usize].id,
+                    login: login(s.user),
+                    starred_at: fmt_ts(s.at),
+                })
+                .collect(),
+            contributors: self
+                .contributors
+                .iter()
+                .map(|(u, n)| TruthContributor {
+                    user_id: users[*u as usize].id,
+                    login: login(*u),
+                    contributions: *n,
+                })
+                .collect(),
+            reviews: self
+                .reviews_by_pull()
+                .into_iter()
+                .map(|r| TruthReview {
+                    id: r.id,
+                    pull_number: r.pull,
+                    user_login: login(r.author),
+                    state: r.state.to_owned(),
+                    submitted_at: r.submitted.map(fmt_ts),
+                })
+                .collect(),
         }
     }
 
@@ -410,6 +628,7 @@ impl Repo {
             .map(|i| i.frag.heap_size() + i.pr_frag.as_ref().map_or(0, Frag::heap_size) + 256)
             .sum();
         let comments: usize = self.comments.iter().map(|c| c.frag.heap_size() + 48).sum();
-        commits + issues + comments + self.json.len()
+        let reviews: usize = self.reviews.iter().map(|r| r.frag.heap_size() + 48).sum();
+        commits + issues + comments + reviews + self.json.len()
     }
 }

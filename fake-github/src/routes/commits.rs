@@ -1,10 +1,12 @@
-//! `GET /repos/{owner}/{repo}/commits`: newest first; `sha` (branch or commit), `since`/`until`
-//! on the committer date, `author` (login or email); 409 on an empty repository.
+//! `GET /repos/{owner}/{repo}/commits`: the branch newest first (`git log` of a linear history);
+//! `sha` (branch, `HEAD` or commit), `since`/`until` on the committer date (which is not sorted
+//! along the branch), `author` (login or email); 409 on an empty repository.
 
 use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{ApiError, RepoRequest, json_array, json_response, page_link};
+use crate::data::Commit;
 
 pub(crate) async fn list(req: RepoRequest) -> Result<Response, ApiError> {
     let r = req.repo()?;
@@ -18,14 +20,10 @@ pub(crate) async fn list(req: RepoRequest) -> Result<Response, ApiError> {
     let bad = |e: String| ApiError::new(StatusCode::BAD_REQUEST, e);
     let since = req.params.time("since").map_err(bad)?;
     let until = req.params.time("until").map_err(bad)?;
-    // The branch is linear: history from a commit is every commit up to it.
+    // History from a commit is every commit before it on the branch.
     let head = match req.params.get("sha") {
         None => commits.len(),
-        Some(s) if s == r.repo.default_branch || s == "HEAD" => commits.len(),
-        Some(s) => match commits
-            .iter()
-            .rposition(|c| s.len() >= 7 && c.sha.starts_with(s))
-        {
+        Some(s) => match r.repo.position(s) {
             Some(i) => i + 1,
             None => {
                 return Err(ApiError::new(
@@ -35,43 +33,40 @@ pub(crate) async fn list(req: RepoRequest) -> Result<Response, ApiError> {
             }
         },
     };
-    let lo = since.map_or(0, |t| commits.partition_point(|c| c.date < t));
-    let hi = until
-        .map_or(head, |t| commits.partition_point(|c| c.date <= t))
-        .min(head);
-    let range = &commits[lo..hi.max(lo)];
-    let per_page = req.params.per_page();
-    let page = req.params.page();
-    let link = |total: usize| {
-        page_link(
-            &r.link_url(&req.origin, "commits"),
-            &req.params,
-            page,
-            total,
-            per_page,
-        )
-    };
-    if let Some(author) = req.params.get("author") {
-        let users = &req.world.data.users;
-        let picked: Vec<_> = range
-            .iter()
-            .rev()
-            .filter(|c| {
-                c.author_email == author
+    let users = &req.world.data.users;
+    let author = req.params.get("author");
+    // Committer dates are not sorted along the branch (merged branches bring old commits), so
+    // `since`/`until` look at every commit.
+    let keep = |c: &Commit| {
+        since.is_none_or(|t| c.date >= t)
+            && until.is_none_or(|t| c.date <= t)
+            && author.is_none_or(|a| {
+                c.author_email == a
                     || c.author
-                        .is_some_and(|u| users[u as usize].login.eq_ignore_ascii_case(author))
+                        .is_some_and(|u| users[u as usize].login.eq_ignore_ascii_case(a))
             })
-            .collect();
-        let start = (page - 1).saturating_mul(per_page).min(picked.len());
+    };
+    let (per_page, page) = (req.params.per_page(), req.params.page());
+    let skip = (page - 1).saturating_mul(per_page);
+    let (body, total) = if since.is_none() && until.is_none() && author.is_none() {
+        // Unfiltered: page k is a slice of the branch, reversed; no per-request copy of it.
+        let end = head - skip.min(head);
+        let start = end.saturating_sub(per_page);
+        let items = commits[start..end].iter().rev().map(|c| &c.frag);
+        (json_array(items, &r.fill()), head)
+    } else {
+        let picked: Vec<&Commit> = commits[..head].iter().rev().filter(|c| keep(c)).collect();
+        let start = skip.min(picked.len());
         let end = (start + per_page).min(picked.len());
-        let body = json_array(picked[start..end].iter().map(|c| &c.frag), &r.fill());
-        return Ok(json_response(StatusCode::OK, body, link(picked.len())));
-    }
-    // Newest first: page k holds range[len - k*per_page ..][..per_page] reversed.
-    let total = range.len();
-    let skip = (page - 1).saturating_mul(per_page).min(total);
-    let end = total - skip;
-    let start = end.saturating_sub(per_page);
-    let body = json_array(range[start..end].iter().rev().map(|c| &c.frag), &r.fill());
-    Ok(json_response(StatusCode::OK, body, link(total)))
+        let items = picked[start..end].iter().map(|c| &c.frag);
+        (json_array(items, &r.fill()), picked.len())
+    };
+    let link = page_link(
+        &r.link_url(&req.origin, "commits"),
+        &req.params,
+        page,
+        total,
+        per_page,
+    );
+    Ok(json_response(StatusCode::OK, body, link))
 }

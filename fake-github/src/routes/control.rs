@@ -40,21 +40,37 @@ pub(crate) async fn mutate(
 ) -> Result<Response, ApiError> {
     let params = Params::new(q);
     let repo = repo_param(&params)?;
-    let num = |k: &str| -> Result<u32, ApiError> {
-        params.get(k).map_or(Ok(0), |v| {
-            v.parse()
-                .map_err(|_| ApiError::validation(&format!("{k} must be a number")))
-        })
-    };
-    let m = Mutation {
-        new_commits: num("new_commits")?,
-        update_issues: num("update_issues")?,
-        new_issues: num("new_issues")?,
-    };
+    let m = mutation(&params)?;
     world.mutate(repo, m).map_err(|_| ApiError::not_found())?;
     let counts = world.truth(repo).map(|t| t.counts);
     let body =
         serde_json::to_vec(&serde_json::json!({"repo": repo, "applied": m, "counts": counts}))
             .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(json_response(StatusCode::OK, body, None))
+}
+
+/// A mutation from query parameters named like its fields (absent ones are zero or false).
+fn mutation(params: &Params) -> Result<Mutation, ApiError> {
+    fn num<T: std::str::FromStr + Default>(params: &Params, k: &str) -> Result<T, ApiError> {
+        params.get(k).map_or(Ok(T::default()), |v| {
+            v.parse()
+                .map_err(|_| ApiError::validation(&format!("{k} must be a number")))
+        })
+    }
+    let merge_commit = match params.get("merge_commit") {
+        None | Some("false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(_) => return Err(ApiError::validation("merge_commit must be true or false")),
+    };
+    Ok(Mutation {
+        new_commits: num(params, "new_commits")?,
+        update_issues: num(params, "update_issues")?,
+        new_issues: num(params, "new_issues")?,
+        update_pulls: num(params, "update_pulls")?,
+        update_comments: num(params, "update_comments")?,
+        merged_commits: num(params, "merged_commits")?,
+        merged_age_s: num(params, "merged_age_s")?,
+        merge_commit,
+        force_push: num(params, "force_push")?,
+    })
 }

@@ -2,28 +2,48 @@
 //! the issue's id). `state` defaults to **open**, `sort` created|updated|comments (default
 //! created), `direction` default desc, `since` keeps `updated_at >= since`; `labels`, `creator`
 //! and `assignee` filter. Pages are linked with an opaque `after=` cursor and no `rel="last"`,
-//! as GitHub does today; `page=` is still accepted.
+//! as GitHub does today; `page=` is still accepted. The cursor holds the last item's key (a walk
+//! never skips) or, with [`IssueCursor::Offset`], a position (items shift under changes).
 
 use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{ApiError, Params, RepoRequest, json_array, json_response};
 use crate::data::Issue;
+use crate::world::IssueCursor;
 
-const CURSOR_PREFIX: &str = "Y3Vyc29yOnYyOp";
-
-fn cursor(key: i64, number: u32) -> String {
-    format!("{CURSOR_PREFIX}{:016x}{number:08x}", key as u64)
+/// Where the next page starts, as the opaque `after=` value holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cursor {
+    /// After the item with this sort key and number ([`IssueCursor::Keyset`]).
+    After { key: i64, number: u32 },
+    /// At this position of the sorted list ([`IssueCursor::Offset`]).
+    At(usize),
 }
 
-fn parse_cursor(s: &str) -> Option<(i64, u32)> {
-    let hex = s.strip_prefix(CURSOR_PREFIX)?;
-    if hex.len() != 24 {
-        return None;
+const KEYSET_PREFIX: &str = "Y3Vyc29yOnYyOp";
+const OFFSET_PREFIX: &str = "Y3Vyc29yOnYyOo";
+
+impl Cursor {
+    fn encode(self) -> String {
+        match self {
+            Cursor::After { key, number } => {
+                format!("{KEYSET_PREFIX}{:016x}{number:08x}", key as u64)
+            }
+            Cursor::At(position) => format!("{OFFSET_PREFIX}{position:024x}"),
+        }
     }
-    let key = u64::from_str_radix(&hex[..16], 16).ok()? as i64;
-    let number = u32::from_str_radix(&hex[16..], 16).ok()?;
-    Some((key, number))
+
+    fn parse(s: &str) -> Option<Cursor> {
+        let hex = |prefix: &str| s.strip_prefix(prefix).filter(|h| h.len() == 24);
+        if let Some(h) = hex(KEYSET_PREFIX) {
+            let key = u64::from_str_radix(&h[..16], 16).ok()? as i64;
+            let number = u32::from_str_radix(&h[16..], 16).ok()?;
+            return Some(Cursor::After { key, number });
+        }
+        let position = u128::from_str_radix(hex(OFFSET_PREFIX)?, 16).ok()?;
+        usize::try_from(position).ok().map(Cursor::At)
+    }
 }
 
 /// Keeps issues matching `state` (`open` by default).
@@ -92,18 +112,16 @@ pub(crate) async fn list(req: RepoRequest) -> Result<Response, ApiError> {
         items.reverse();
     }
     let per_page = req.params.per_page();
-    let start = match req.params.get("after") {
-        Some(c) => {
-            let (k, n) =
-                parse_cursor(c).ok_or_else(|| ApiError::validation("invalid after cursor"))?;
-            items.partition_point(|i| {
-                if desc {
-                    (key(i), i.number) >= (k, n)
-                } else {
-                    (key(i), i.number) <= (k, n)
-                }
-            })
-        }
+    let start = match req.params.get("after").map(Cursor::parse) {
+        Some(None) => return Err(ApiError::validation("invalid after cursor")),
+        Some(Some(Cursor::After { key: k, number: n })) => items.partition_point(|i| {
+            if desc {
+                (key(i), i.number) >= (k, n)
+            } else {
+                (key(i), i.number) <= (k, n)
+            }
+        }),
+        Some(Some(Cursor::At(position))) => position.min(items.len()),
         None => (req.params.page() - 1)
             .saturating_mul(per_page)
             .min(items.len()),
@@ -112,11 +130,16 @@ pub(crate) async fn list(req: RepoRequest) -> Result<Response, ApiError> {
     let body = json_array(items[start..end].iter().map(|i| &i.frag), &r.fill());
     let link = (end < items.len() && end > start).then(|| {
         let last = items[end - 1];
-        let next = req.params.with(
-            "after",
-            &cursor(key(last), last.number),
-            &["page", "before"],
-        );
+        let cursor = match req.world.config.issue_cursor {
+            IssueCursor::Keyset => Cursor::After {
+                key: key(last),
+                number: last.number,
+            },
+            IssueCursor::Offset => Cursor::At(end),
+        };
+        let next = req
+            .params
+            .with("after", &cursor.encode(), &["page", "before"]);
         format!(
             "<{}?{next}>; rel=\"next\"",
             r.link_url(&req.origin, "issues")
@@ -130,11 +153,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursor_round_trips() {
+    fn cursors_round_trip() {
+        let keyset = Cursor::After {
+            key: 1_700_000_000,
+            number: 42,
+        };
+        assert_eq!(Cursor::parse(&keyset.encode()), Some(keyset));
         assert_eq!(
-            parse_cursor(&cursor(1_700_000_000, 42)),
-            Some((1_700_000_000, 42))
+            Cursor::parse(&Cursor::At(90).encode()),
+            Some(Cursor::At(90))
         );
-        assert_eq!(parse_cursor("nope"), None);
+        assert_ne!(keyset.encode(), Cursor::At(42).encode());
+        assert_eq!(Cursor::parse("nope"), None);
+        assert_eq!(Cursor::parse("Y3Vyc29yOnYyOoXYZ"), None);
     }
 }

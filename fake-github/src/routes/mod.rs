@@ -3,6 +3,7 @@
 
 pub(crate) mod comments;
 pub(crate) mod commits;
+pub(crate) mod compare;
 pub(crate) mod contributors;
 pub(crate) mod control;
 pub(crate) mod issues;
@@ -11,6 +12,7 @@ pub(crate) mod pulls;
 pub(crate) mod rate_limit;
 pub(crate) mod releases;
 pub(crate) mod repos;
+pub(crate) mod reviews;
 pub(crate) mod stargazers;
 
 use std::collections::HashMap;
@@ -38,6 +40,10 @@ pub(crate) fn router() -> Router<SharedWorld> {
         r = r
             .route(prefix, get(repos::get))
             .route(&format!("{prefix}/commits"), get(commits::list))
+            .route(
+                &format!("{prefix}/compare/{{basehead}}"),
+                get(compare::compare),
+            )
             .route(&format!("{prefix}/issues"), get(issues::list))
             .route(&format!("{prefix}/issues/comments"), get(comments::list))
             .route(
@@ -45,6 +51,10 @@ pub(crate) fn router() -> Router<SharedWorld> {
                 get(comments::list_for_issue),
             )
             .route(&format!("{prefix}/pulls"), get(pulls::list))
+            .route(
+                &format!("{prefix}/pulls/{{pull_number}}/reviews"),
+                get(reviews::list),
+            )
             .route(&format!("{prefix}/releases"), get(releases::list))
             .route(&format!("{prefix}/stargazers"), get(stargazers::list))
             .route(&format!("{prefix}/contributors"), get(contributors::list));

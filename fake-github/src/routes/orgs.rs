@@ -32,7 +32,7 @@ pub(crate) async fn list(
     match sort {
         "full_name" => repos.sort_by_key(|r| r.full_name.to_ascii_lowercase()),
         "updated" => repos.sort_by_key(|r| (r.clock, r.id)),
-        "pushed" => repos.sort_by_key(|r| (r.commits.last().map_or(r.created, |c| c.date), r.id)),
+        "pushed" => repos.sort_by_key(|r| (r.commits.last().map_or(r.created, |c| c.pushed), r.id)),
         "created" => repos.sort_by_key(|r| (r.created, r.id)),
         _ => {
             return Err(ApiError::validation(

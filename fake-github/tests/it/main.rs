@@ -3,6 +3,8 @@
 
 mod support;
 
+mod churn;
+mod compare;
 mod determinism;
 mod faults;
 mod filters;
@@ -11,4 +13,6 @@ mod http;
 mod mutate;
 mod openapi;
 mod paging;
+mod reviews;
 mod socket;
+mod truth;

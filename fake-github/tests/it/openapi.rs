@@ -171,6 +171,12 @@ async fn every_endpoint_matches_the_official_description() {
                 new_commits: 3,
                 update_issues: 6,
                 new_issues: 4,
+                update_pulls: 2,
+                update_comments: 3,
+                merged_commits: 2,
+                merged_age_s: 86_400,
+                merge_commit: true,
+                force_push: 1,
             },
         )
         .unwrap();
@@ -228,6 +234,29 @@ async fn every_endpoint_matches_the_official_description() {
             "{uri} returned nothing to validate"
         );
     }
+    // Reviews: every pull request's list (mutated ones included), and the 404 of an issue.
+    let truth = world.truth("octo/app").unwrap();
+    let mut reviews = 0;
+    for pr in truth.issues.iter().filter(|i| i.is_pr) {
+        let uri = format!("/repos/octo/app/pulls/{}/reviews", pr.number);
+        reviews += check_list(
+            &app,
+            "/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+            &uri,
+            &[],
+        )
+        .await;
+    }
+    assert_eq!(reviews, truth.reviews.len());
+    assert!(reviews > 0);
+    let issue = truth.issues.iter().find(|i| !i.is_pr).unwrap().number;
+    let not_a_pull = request(&app, &format!("/repos/octo/app/pulls/{issue}/reviews"), &[]).await;
+    assert_eq!(not_a_pull.status, 404);
+    check(
+        &validator("/repos/{owner}/{repo}", "404"),
+        "reviews 404",
+        &not_a_pull.json(),
+    );
     let star = [("accept", "application/vnd.github.star+json")];
     let n = check_list(
         &app,
@@ -241,6 +270,21 @@ async fn every_endpoint_matches_the_official_description() {
         &validator("/rate_limit", "200"),
         "/rate_limit",
         &request(&app, "/rate_limit", &[]).await.json(),
+    );
+    let compare = validator("/repos/{owner}/{repo}/compare/{basehead}", "200");
+    let root = world.truth("octo/app").unwrap().commits[40].sha.clone();
+    for uri in [
+        format!("/repos/octo/app/compare/{root}...main"),
+        format!("/repos/octo/app/compare/{root}...main?per_page=30&page=2"),
+        "/repos/octo/app/compare/main...HEAD".to_owned(),
+    ] {
+        check(&compare, &uri, &request(&app, &uri, &[]).await.json());
+    }
+    let missing = request(&app, "/repos/octo/app/compare/main...0000000", &[]).await;
+    check(
+        &validator("/repos/{owner}/{repo}/compare/{basehead}", "404"),
+        "compare 404",
+        &missing.json(),
     );
     let nf = request(&app, "/repos/octo/nope", &[]).await;
     check(

@@ -2,7 +2,9 @@
 
 use std::collections::HashSet;
 
-use crate::support::{walk, world};
+use fake_github::IssueCursor;
+
+use crate::support::{builder, get, walk, world, world_of};
 
 #[tokio::test]
 async fn every_list_endpoint_walks_to_the_truth() {
@@ -64,4 +66,20 @@ async fn per_issue_comments_walk() {
     let uri = format!("/repos/octo/app/issues/{}/comments?per_page=1", busy.number);
     let (items, _) = walk(&app, &uri, &[]).await;
     assert_eq!(items.len() as u32, busy.comments);
+}
+
+// With no change under the walk, offset and keyset cursors give the same pages.
+#[tokio::test]
+async fn without_changes_both_cursors_walk_the_same_items() {
+    let uri = "/repos/octo/app/issues?state=all&sort=updated&direction=asc&per_page=7";
+    let (_, keyset) = world();
+    let (_, offset) = world_of(builder().issue_cursor(IssueCursor::Offset));
+    let (a, pages_a) = walk(&keyset, uri, &[]).await;
+    let (b, pages_b) = walk(&offset, uri, &[]).await;
+    assert_eq!((a, pages_a), (b, pages_b));
+    let first = get(&offset, uri).await;
+    let next = first.link("next").unwrap();
+    let plain = get(&keyset, uri).await.link("next").unwrap();
+    assert_ne!(next, plain, "the cursors differ");
+    assert_eq!(get(&offset, &format!("{uri}&after=nope")).await.status, 422);
 }

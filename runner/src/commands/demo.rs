@@ -24,6 +24,7 @@ const ACTIVITY: Mutation = Mutation {
     new_commits: 40,
     update_issues: 12,
     new_issues: 6,
+    ..Mutation::NONE
 };
 
 /// Runs the demo in `dir`.

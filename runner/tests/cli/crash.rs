@@ -47,11 +47,7 @@ fn killing_the_target_keeps_what_the_stored_bookmark_covers_and_a_rerun_complete
                 .is_ok_and(|c| c.contains("target-sqlite"))
         })
         .expect("target-sqlite runs");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(target as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
+    signal(target, nix::sys::signal::Signal::SIGKILL);
     let status = run.wait().unwrap();
     assert_eq!(status.code(), Some(1), "a killed target fails the run");
     let committed = p.rows("commits");
@@ -111,11 +107,7 @@ fn sigterm_stops_the_run_keeps_the_state_and_exits_130() {
         .unwrap();
     wait_for_bookmark(&p);
     let kids = children(run.id());
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(run.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
+    signal(run.id(), nix::sys::signal::Signal::SIGTERM);
     let out = run.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -4,8 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 mod support;
+mod truth;
 
+mod chaos;
 mod crash;
+mod disturbed;
 mod failures;
 mod first_minutes;
 mod lock;

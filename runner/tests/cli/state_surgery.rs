@@ -389,11 +389,7 @@ fn an_interrupted_full_refresh_leaves_the_state_untouched() {
         wait_for(Duration::from_secs(30), refresh_stored),
         "the refresh's bookmark was not stored"
     );
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(run.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
+    signal(run.id(), nix::sys::signal::Signal::SIGTERM);
     let out = run.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     assert_eq!(report(&out)["status"], "interrupted");

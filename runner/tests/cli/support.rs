@@ -110,18 +110,32 @@ config = {{ database = "data/github.db" }}
         set
     }
 
-    /// Rows of `table`, 0 when it does not exist.
+    /// Rows of `table`: 0 when the database or the table does not exist (nothing was loaded);
+    /// any other SQL error fails the test.
     pub fn rows(&self, table: &str) -> i64 {
         let path = self.path().join("data/github.db");
         if !path.exists() {
             return 0;
         }
-        self.db()
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap_or(0)
+        let db = self.db();
+        let exists: i64 = db
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        if exists == 0 {
+            return 0;
+        }
+        db.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| {
+            r.get(0)
+        })
+        .unwrap_or_else(|e| panic!("counting {table}: {e}"))
     }
 
-    /// The stored state, as `tapline state show` prints it.
+    /// The stored state, as `tapline state show` prints it; `None` when there is none. Output
+    /// that is not JSON fails the test.
     pub fn state(&self) -> Option<serde_json::Value> {
         let out = self.tapline(&["state", "show"]);
         assert!(
@@ -129,7 +143,14 @@ config = {{ database = "data/github.db" }}
             "state show: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).ok()
+        let text = String::from_utf8(out.stdout).expect("state show prints UTF-8");
+        if text.trim().is_empty() || text.trim() == "{}" {
+            return None;
+        }
+        Some(
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("state show printed no JSON ({e}): {text}")),
+        )
     }
 }
 
@@ -202,4 +223,9 @@ config = {{ database = "data/github.db" }}
 {extra}"#,
         sibling("target-sqlite").display()
     ))
+}
+
+/// Sends `sig` to process `pid`, which must exist.
+pub fn signal(pid: u32, sig: nix::sys::signal::Signal) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig).unwrap();
 }

@@ -49,6 +49,7 @@ fn github_to_marts_full_then_incremental_load() {
             new_commits: 9,
             update_issues: 20,
             new_issues: 7,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -58,6 +59,7 @@ fn github_to_marts_full_then_incremental_load() {
             new_commits: 2,
             update_issues: 3,
             new_issues: 1,
+            ..Default::default()
         },
     )
     .unwrap();

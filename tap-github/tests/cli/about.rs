@@ -19,12 +19,13 @@ fn about_json_lists_capabilities_streams_and_settings() {
             .unwrap()
             .contains(&"discover".into())
     );
-    assert!(
-        about["streams"]
-            .as_array()
-            .unwrap()
-            .contains(&"commits".into())
-    );
+    let commits = about["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "commits")
+        .expect("commits is listed");
+    assert_eq!(commits["replication"], "incremental");
     for key in [
         "repositories",
         "organizations",

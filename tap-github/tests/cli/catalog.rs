@@ -11,7 +11,7 @@ fn discover_prints_a_valid_catalog() {
     let out = cmd(&dir).arg("--discover").output().unwrap();
     assert!(out.status.success());
     let catalog: singer::Catalog = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(catalog.streams.len(), 8);
+    assert_eq!(catalog.streams.len(), 9);
     for e in &catalog.streams {
         assert!(e.is_selected(), "{} selected by default", e.stream);
         assert!(!e.key_properties().is_empty());
@@ -31,6 +31,17 @@ fn discover_prints_a_valid_catalog() {
     assert_eq!(
         serde_json::to_value(catalog.stream("releases").unwrap().replication_method()).unwrap(),
         "FULL_TABLE"
+    );
+    let reviews = catalog.stream("pull_request_reviews").unwrap();
+    assert_eq!(reviews.key_properties(), ["id"]);
+    assert_eq!(
+        serde_json::to_value(reviews.replication_method()).unwrap(),
+        "FULL_TABLE"
+    );
+    assert!(
+        reviews.schema["properties"]
+            .get("_sdc_pull_number")
+            .is_some()
     );
     assert_eq!(fake.stats().total, 0, "discovery needs no request");
 }

@@ -47,15 +47,26 @@ fn token_falls_back_to_the_environment() {
 }
 
 #[test]
-fn missing_repository_is_skipped_with_a_warning() {
+fn a_named_repository_that_is_missing_fails_the_run_after_the_others() {
     let fake = start(two_repos());
     let dir = setup(&fake, json!({"repositories": ["octo/lib", "octo/nope"]}));
-    let run = run_ok(&dir, None, &[]);
-    assert!(
-        run.stderr.contains("404") && run.stderr.contains("octo/nope"),
+    let out = cmd(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let run = Run::parse(&out);
+    let last = run.stderr.lines().last().unwrap_or_default();
+    assert_eq!(
+        last, "tap-github: error: not found: repository octo/nope",
         "{}",
         run.stderr
     );
+    // The other repository is complete, bookmarks included.
+    let state = run.last_state();
+    for s in ["commits", "issues"] {
+        assert_eq!(
+            state["bookmarks"][s]["partitions"][0]["context"]["repository"],
+            "octo/lib"
+        );
+    }
     assert_eq!(unique_keys("commits", &run.records("commits")).len(), 120);
     assert!(
         run.messages
@@ -145,9 +156,16 @@ fn config_errors_are_one_line_naming_the_key() {
     let fake = start(two_repos());
     for (settings, needle) in [
         (json!({"max_concurrency": "many"}), "`max_concurrency`"),
-        (json!({"colour": "blue"}), "unknown field `colour`"),
+        (json!({"colour": "blue"}), "`colour`: unknown setting"),
+        (
+            json!({"repositores": ["a/b"]}),
+            "did you mean `repositories`?",
+        ),
         (json!({"start_date": "last week"}), "`start_date`"),
-        (json!({"repositories": ["just-a-name"]}), "`repositories`"),
+        (
+            json!({"repositories": ["just-a-name"]}),
+            "`repositories[0]`",
+        ),
     ] {
         let dir = setup(&fake, settings);
         let out = cmd(&dir).output().unwrap();

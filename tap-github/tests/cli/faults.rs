@@ -7,12 +7,15 @@ use serde_json::json;
 
 use crate::support::*;
 
-fn complete_despite(spec: &str) {
+/// Runs the tap under `spec` with `settings`, checks the output equals the truth and that every
+/// fault kind of the spec fired; returns the run.
+fn complete_despite_with(spec: &str, settings: serde_json::Value) -> Run {
     let fake = start(two_repos().faults(FaultSpec::from_str(spec).unwrap()));
-    let dir = setup(
-        &fake,
-        json!({"max_retries": 8, "max_rate_limit_wait_s": 30}),
-    );
+    let mut config = json!({"max_retries": 8, "max_rate_limit_wait_s": 30});
+    for (k, v) in settings.as_object().unwrap() {
+        config[k] = v.clone();
+    }
+    let dir = setup(&fake, config);
     let run = run_ok(&dir, None, &[]);
     for (stream, expected) in truth_keys(&fake, &["octo/app", "octo/lib"]) {
         assert_eq!(
@@ -21,16 +24,29 @@ fn complete_despite(spec: &str) {
             "{stream} under {spec}"
         );
     }
-    assert_eq!(
-        run.records("stargazers").len(),
-        truth_count(&fake, &["octo/app", "octo/lib"], |c| c.stargazers)
-    );
     let stats = fake.stats();
+    for rule in spec.split(',') {
+        let kind = rule.split(':').next().unwrap();
+        assert!(
+            stats.faults.get(kind).is_some_and(|n| *n > 0),
+            "{kind} fired: {:?}",
+            stats.faults
+        );
+    }
+    run
+}
+
+fn complete_despite(spec: &str) {
+    complete_despite_with(spec, json!({}));
+}
+
+#[test]
+fn an_answer_slower_than_the_request_timeout_is_retried() {
+    let run = complete_despite_with("slow:every=4:ms=1500", json!({"request_timeout_s": 1}));
     assert!(
-        stats.by_status.keys().any(|s| *s >= 400)
-            || spec.starts_with("slow")
-            || spec.starts_with("truncate"),
-        "the fault fired: {stats:?}"
+        run.stderr.contains("timeout"),
+        "the slow answers timed out and were retried: {}",
+        run.stderr
     );
 }
 

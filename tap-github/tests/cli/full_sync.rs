@@ -19,22 +19,16 @@ fn every_stream_equals_the_truth() {
         let got = unique_keys(stream, &run.records(stream));
         assert_eq!(&got, expected, "{stream}");
     }
-    for (stream, count) in [
-        ("releases", truth_count(&fake, &REPOS, |c| c.releases)),
-        ("stargazers", truth_count(&fake, &REPOS, |c| c.stargazers)),
-        (
-            "contributors",
-            truth_count(&fake, &REPOS, |c| c.contributors),
-        ),
-        ("repositories", 2),
-    ] {
-        assert!(count > 0, "{stream}: the fixture should have some");
-        assert_eq!(
-            unique_keys(stream, &run.records(stream)).len(),
-            count,
-            "{stream}"
+    for stream in ["releases", "stargazers", "contributors"] {
+        assert!(
+            !truth[stream].is_empty(),
+            "{stream}: the fixture should have some"
         );
     }
+    assert_eq!(
+        unique_keys("repositories", &run.records("repositories")).len(),
+        2
+    );
     // Every record says where it came from; stargazers and contributors carry their key.
     for m in run.messages.iter().filter(|m| m["type"] == "RECORD") {
         let repo = m["record"]["_sdc_repository"].as_str().unwrap();
@@ -121,7 +115,7 @@ fn records_validate_against_their_schemas_and_order_is_singer() {
         }
     }
     assert_eq!(run.messages.last().unwrap()["type"], "STATE");
-    assert_eq!(validators.len(), 8);
+    assert_eq!(validators.len(), 9);
 }
 
 /// Schemas accept GitHub's real shapes that the fake does not always produce.

@@ -1,5 +1,6 @@
-//! Incremental runs: after a change, exactly the new and boundary records; without a change,
-//! one conditional request per stream and repository, answered 304.
+//! Incremental runs: after a change, exactly the new and boundary records (commits: exactly the
+//! new ones, whatever their dates); without a change, one conditional request per stream and
+//! repository, answered 304.
 
 use std::collections::BTreeSet;
 
@@ -32,6 +33,7 @@ fn second_run_gets_exactly_new_and_boundary_records() {
             new_commits: 3,
             update_issues: 5,
             new_issues: 4,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -41,6 +43,7 @@ fn second_run_gets_exactly_new_and_boundary_records() {
             new_commits: 1,
             update_issues: 2,
             new_issues: 1,
+            ..Default::default()
         },
     )
     .unwrap();
@@ -51,10 +54,19 @@ fn second_run_gets_exactly_new_and_boundary_records() {
         let t = fake.truth(repo).unwrap();
         let since = |s: &str| bookmark(&state, s, repo);
         let r = json!(repo).to_string();
+        // Commits come through compare from the bookmarked head: exactly the new ones.
+        let head = state["bookmarks"]["commits"]["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["context"]["repository"] == repo)
+            .and_then(|p| p["head"].as_str())
+            .unwrap()
+            .to_owned();
         expected.entry("commits").or_default().extend(
             t.commits
                 .iter()
-                .filter(|c| c.committer_date >= since("commits"))
+                .take_while(|c| c.sha != head)
                 .map(|c| format!("{r}|{}", json!(c.sha))),
         );
         expected.entry("issues").or_default().extend(
@@ -76,14 +88,6 @@ fn second_run_gets_exactly_new_and_boundary_records() {
                 .filter(|c| c.updated_at >= since("issue_comments"))
                 .map(|c| c.id.to_string()),
         );
-        // The new commits are there, and (`since` being inclusive) the previous head again.
-        let new_heads: Vec<_> = t
-            .commits
-            .iter()
-            .take(if repo == "octo/app" { 4 } else { 2 })
-            .map(|c| format!("{r}|{}", json!(c.sha)))
-            .collect();
-        assert!(new_heads.iter().all(|k| expected["commits"].contains(k)));
     }
     for (stream, keys) in &expected {
         assert_eq!(
@@ -94,8 +98,8 @@ fn second_run_gets_exactly_new_and_boundary_records() {
     }
     assert_eq!(
         expected["commits"].len(),
-        6,
-        "3 + 1 new commits and 2 boundary commits"
+        4,
+        "3 + 1 new commits, no boundary commit"
     );
     assert!(
         expected["issues"].len() >= 12,
@@ -165,5 +169,117 @@ fn untouched_bookmarks_are_carried_forward() {
             .unwrap()
             .len()
             == 2
+    );
+}
+
+/// The embedded definitions without commits' head: increments by committer date only.
+fn dates_only_definitions(dir: &tempfile::TempDir) -> String {
+    let text = tap_github::DEFINITIONS;
+    let start = text.find("[stream.head]").unwrap();
+    let end = start + text[start..].find("\n\n").unwrap();
+    let path = dir.path().join("dates-only.toml");
+    std::fs::write(&path, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// Sets of commit keys per run.
+fn commit_keys(runs: &[&Run]) -> BTreeSet<String> {
+    runs.iter()
+        .flat_map(|r| r.records("commits"))
+        .map(|r| key("commits", r))
+        .collect()
+}
+
+#[test]
+fn commits_reaching_the_branch_with_old_dates_come_through_compare() {
+    let fake = start(two_repos());
+    let dir = setup(&fake, json!({}));
+    let catalog = write(&dir, "catalog.json", &catalog_selecting(&dir, &["commits"]));
+    let args = ["--catalog", catalog.as_str()];
+    let first = run_ok(&dir, None, &args);
+    let merged = |age_s: u64, merge_commit: bool| Mutation {
+        merged_commits: 3,
+        merged_age_s: age_s,
+        merge_commit,
+        ..Mutation::NONE
+    };
+    // A branch a day old merged with a merge commit, then one a year old fast-forwarded.
+    fake.mutate("octo/app", merged(86_400, true)).unwrap();
+    let second = run_ok(&dir, Some(&first.last_state()), &args);
+    assert_eq!(
+        second.records("commits").len(),
+        4,
+        "3 merged + the merge commit"
+    );
+    fake.mutate("octo/app", merged(365 * 86_400, false))
+        .unwrap();
+    let third = run_ok(&dir, Some(&second.last_state()), &args);
+    assert_eq!(
+        third.records("commits").len(),
+        3,
+        "the fast-forwarded commits"
+    );
+    let truth = &truth_keys(&fake, &["octo/app", "octo/lib"])["commits"];
+    assert_eq!(&commit_keys(&[&first, &second, &third]), truth);
+
+    // Nothing new: one probe per repository, answered 304, whatever moved before.
+    let before = fake.stats();
+    let quiet = run_ok(&dir, Some(&third.last_state()), &args);
+    let after = fake.stats();
+    assert!(quiet.records("commits").is_empty());
+    assert_eq!(after.total - before.total, 2);
+    assert_eq!(
+        after.by_status.get(&304).copied().unwrap_or(0)
+            - before.by_status.get(&304).copied().unwrap_or(0),
+        2
+    );
+
+    // A force-push drops the bookmarked head: the run falls back to dates and says so.
+    fake.mutate(
+        "octo/app",
+        Mutation {
+            force_push: 2,
+            ..Mutation::NONE
+        },
+    )
+    .unwrap();
+    let pushed = run_ok(&dir, Some(&quiet.last_state()), &args);
+    assert!(
+        pushed.stderr.contains("not an ancestor"),
+        "{}",
+        pushed.stderr
+    );
+    let truth = &truth_keys(&fake, &["octo/app", "octo/lib"])["commits"];
+    let all = commit_keys(&[&first, &second, &third, &pushed]);
+    assert!(all.is_superset(truth), "every commit of the branch");
+    assert_eq!(
+        all.len() - truth.len(),
+        2,
+        "only the two dropped ones beyond it"
+    );
+
+    // By committer date alone, old merged commits are never loaded.
+    let fake = start(two_repos());
+    let dir = setup(&fake, json!({}));
+    let defs = dates_only_definitions(&dir);
+    let args = [
+        "--catalog",
+        catalog.as_str(),
+        "--definitions",
+        defs.as_str(),
+    ];
+    let first = run_ok(&dir, None, &args);
+    fake.mutate("octo/app", merged(86_400, true)).unwrap();
+    let second = run_ok(&dir, Some(&first.last_state()), &args);
+    fake.mutate("octo/app", merged(365 * 86_400, false))
+        .unwrap();
+    let third = run_ok(&dir, Some(&second.last_state()), &args);
+    let truth = &truth_keys(&fake, &["octo/app", "octo/lib"])["commits"];
+    let missing = truth
+        .difference(&commit_keys(&[&first, &second, &third]))
+        .count();
+    assert_eq!(
+        missing, 3,
+        "by dates, the week of lookback catches the day-old branch, never the year-old one"
     );
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 #[test]
 fn config_schema_is_up_to_date() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/tap-github.config.json");
-    let schema = tap_github::Config::json_schema();
+    let schema = tap_rest::config::schema(&tap_github::engine().unwrap().defs);
     let text = format!("{}\n", serde_json::to_string_pretty(&schema).unwrap());
     if std::env::var("TAPLINE_UPDATE_SCHEMAS").is_ok_and(|v| v == "1") {
         std::fs::write(&path, &text).unwrap();

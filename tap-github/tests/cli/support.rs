@@ -150,7 +150,7 @@ pub fn unique_keys(stream: &str, records: &[&Map<String, Value>]) -> BTreeSet<St
     seen
 }
 
-/// What the fake says each stream holds, as keys (counts for streams the truth does not list).
+/// What the fake says each stream holds, as keys.
 pub fn truth_keys(fake: &RunningFake, repos: &[&str]) -> BTreeMap<&'static str, BTreeSet<String>> {
     let mut out: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
     for repo in repos {
@@ -171,20 +171,20 @@ pub fn truth_keys(fake: &RunningFake, repos: &[&str]) -> BTreeMap<&'static str, 
         out.entry("issue_comments")
             .or_default()
             .extend(t.comments.iter().map(|c| c.id.to_string()));
+        out.entry("releases")
+            .or_default()
+            .extend(t.releases.iter().map(|r| r.id.to_string()));
+        out.entry("stargazers")
+            .or_default()
+            .extend(t.stargazers.iter().map(|g| format!("{r}|{}", g.user_id)));
+        out.entry("contributors")
+            .or_default()
+            .extend(t.contributors.iter().map(|c| format!("{r}|{}", c.user_id)));
+        out.entry("pull_request_reviews")
+            .or_default()
+            .extend(t.reviews.iter().map(|v| v.id.to_string()));
     }
     out
-}
-
-/// Sum of a truth count over repositories.
-pub fn truth_count(
-    fake: &RunningFake,
-    repos: &[&str],
-    f: fn(&fake_github::TruthCounts) -> usize,
-) -> usize {
-    repos
-        .iter()
-        .map(|r| f(&fake.truth(r).unwrap().counts))
-        .sum()
 }
 
 /// A catalog from `--discover` with only `streams` selected.
@@ -201,28 +201,4 @@ pub fn write(dir: &TempDir, name: &str, value: &Value) -> String {
     let path = dir.path().join(name);
     std::fs::write(&path, value.to_string()).unwrap();
     path.to_string_lossy().into_owned()
-}
-
-/// A `Write` whose bytes the test reads afterwards (for in-process engine runs).
-#[derive(Clone, Default)]
-pub struct Sink(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Sink {
-    /// The Singer messages written so far.
-    pub fn messages(&self) -> Vec<Value> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        text.lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
 }
