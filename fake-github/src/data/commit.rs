@@ -169,6 +169,7 @@ pub(crate) fn push_commit(
             sha: p.sha.clone(),
         })
         .collect();
+    let parent_count = mainline.iter().count() + usize::from(repo.commits.last().is_some());
     let tree_sha = rng.sha();
     let item = CommitItem {
         sha: &sha,
@@ -223,6 +224,7 @@ pub(crate) fn push_commit(
         pushed: new.pushed,
         author,
         author_email: email,
+        parents: parent_count,
         frag,
     });
 }

@@ -146,6 +146,8 @@ pub(crate) struct Commit {
     /// Author's linked account, if the email belongs to one.
     pub author: Option<u32>,
     pub author_email: String,
+    /// Number of parents: 0 for the first commit, 2 for a merge commit, else 1.
+    pub parents: usize,
     pub frag: Frag,
 }
 
@@ -402,6 +404,8 @@ pub struct TruthCommit {
     pub author_login: Option<String>,
     /// `commit.author.email`.
     pub author_email: String,
+    /// Number of `parents`: 0 for the first commit, 2 for a merge commit, else 1.
+    pub parents: usize,
 }
 
 /// One issue or pull request as the truth sees it.
@@ -543,6 +547,7 @@ impl Repo {
                     committer_date: fmt_ts(c.date),
                     author_login: c.author.map(login),
                     author_email: c.author_email.clone(),
+                    parents: c.parents,
                 })
                 .collect(),
             issues: self

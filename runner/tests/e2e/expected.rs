@@ -7,7 +7,7 @@ use fake_github::Truth;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::marts::{Key, Marts};
+use crate::marts::{CommitsByMonth, CommitsByUser, Key, Marts, Resolution};
 
 fn month(ts: &str) -> String {
     ts[..7].to_string()
@@ -23,6 +23,10 @@ fn hours_between(from: &str, to: &str) -> f64 {
     (to - from).as_seconds_f64() / 3600.0
 }
 
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
@@ -31,7 +35,7 @@ fn median(mut values: Vec<f64>) -> f64 {
     } else {
         (values[n / 2 - 1] + values[n / 2]) / 2.0
     };
-    (m * 100.0).round() / 100.0
+    round2(m)
 }
 
 /// What every mart must hold for these repositories.
@@ -63,33 +67,55 @@ pub fn from_truth(truths: &[Truth]) -> Marts {
 
         // Commits: by committer month; the author is the linked login, else the e-mail.
         let mut authors_by_month: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
+        let mut months_by_user: BTreeMap<Key, BTreeSet<String>> = BTreeMap::new();
         for commit in &t.commits {
             let author = commit
                 .author_login
                 .clone()
                 .unwrap_or_else(|| commit.author_email.clone());
-            let k = key(repo, &month(&commit.committer_date));
-            m.commits_by_month.entry(k.clone()).or_insert((0, 0)).0 += 1;
+            let at = &commit.committer_date;
+            let k = key(repo, &month(at));
+            let by_month = m
+                .commits_by_month
+                .entry(k.clone())
+                .or_insert_with(|| CommitsByMonth {
+                    first_commit_at: at.clone(),
+                    last_commit_at: at.clone(),
+                    ..Default::default()
+                });
+            by_month.commits += 1;
+            by_month.merge_commits += i64::from(commit.parents > 1);
+            by_month.first_commit_at = by_month.first_commit_at.clone().min(at.clone());
+            by_month.last_commit_at = by_month.last_commit_at.clone().max(at.clone());
             authors_by_month
                 .entry(k)
                 .or_default()
                 .insert(author.clone());
-            let e = m
+            let user = key(repo, &author);
+            months_by_user
+                .entry(user.clone())
+                .or_default()
+                .insert(month(at));
+            let by_user = m
                 .commits_by_user
-                .entry(key(repo, &author))
-                .or_insert_with(|| {
-                    (
-                        0,
-                        commit.committer_date.clone(),
-                        commit.committer_date.clone(),
-                    )
+                .entry(user)
+                .or_insert_with(|| CommitsByUser {
+                    first_commit_at: at.clone(),
+                    last_commit_at: at.clone(),
+                    ..Default::default()
                 });
-            e.0 += 1;
-            e.1 = e.1.clone().min(commit.committer_date.clone());
-            e.2 = e.2.clone().max(commit.committer_date.clone());
+            by_user.commits += 1;
+            by_user.is_github_account |= commit.author_login.is_some();
+            by_user.first_commit_at = by_user.first_commit_at.clone().min(at.clone());
+            by_user.last_commit_at = by_user.last_commit_at.clone().max(at.clone());
         }
         for (k, authors) in authors_by_month {
-            m.commits_by_month.get_mut(&k).unwrap().1 = i64::try_from(authors.len()).unwrap();
+            m.commits_by_month.get_mut(&k).unwrap().distinct_authors =
+                i64::try_from(authors.len()).unwrap();
+        }
+        for (k, months) in months_by_user {
+            m.commits_by_user.get_mut(&k).unwrap().active_months =
+                i64::try_from(months.len()).unwrap();
         }
 
         // Issues and pull requests: each event in the month it happened.
@@ -134,8 +160,14 @@ pub fn from_truth(truths: &[Truth]) -> Marts {
                 .or_default()[3] += 1;
         }
         for (k, hours) in hours_by_month {
-            let n = i64::try_from(hours.len()).unwrap();
-            m.issue_resolution.insert(k, (n, median(hours)));
+            let n = hours.len();
+            let resolution = Resolution {
+                issues_closed: i64::try_from(n).unwrap(),
+                mean_hours_to_close: round2(hours.iter().sum::<f64>() / n as f64),
+                max_hours_to_close: round2(hours.iter().copied().fold(f64::MIN, f64::max)),
+                median_hours_to_close: median(hours),
+            };
+            m.issue_resolution.insert(k, resolution);
         }
     }
     m

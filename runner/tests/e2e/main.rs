@@ -49,6 +49,9 @@ fn github_to_marts_full_then_incremental_load() {
             new_commits: 9,
             update_issues: 20,
             new_issues: 7,
+            merged_commits: 4,
+            merged_age_s: 40 * 86_400,
+            merge_commit: true,
             ..Default::default()
         },
     )
@@ -112,4 +115,12 @@ fn check_against_truth(ws: &Workspace, fake: &RunningFake, when: &str) {
     );
     // The numbers are not trivially empty.
     assert!(want.commits_by_month.len() > 10 && want.issues_by_month.len() > 10);
+    if when.contains("incremental") {
+        let merges: i64 = want
+            .commits_by_month
+            .values()
+            .map(|r| r.merge_commits)
+            .sum();
+        assert!(merges > 0, "the truth holds no merge commit {when}");
+    }
 }

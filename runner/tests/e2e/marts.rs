@@ -13,16 +13,45 @@ pub type Key = (String, String);
 pub struct Marts {
     /// (repo, staging model) → rows.
     pub staged_counts: BTreeMap<Key, i64>,
-    /// → (commits, distinct authors).
-    pub commits_by_month: BTreeMap<Key, (i64, i64)>,
-    /// → (commits, first commit at, last commit at).
-    pub commits_by_user: BTreeMap<Key, (i64, String, String)>,
+    /// Every column but the key.
+    pub commits_by_month: BTreeMap<Key, CommitsByMonth>,
+    /// Every column but the key.
+    pub commits_by_user: BTreeMap<Key, CommitsByUser>,
     /// → [issues opened, issues closed, PRs opened, PRs merged].
     pub issues_by_month: BTreeMap<Key, [i64; 4]>,
     /// → [issues opened, PRs opened, PRs merged, comments written].
     pub issues_by_user: BTreeMap<Key, [i64; 4]>,
-    /// → (issues closed, median hours to close).
-    pub issue_resolution: BTreeMap<Key, (i64, f64)>,
+    /// Every column but the key.
+    pub issue_resolution: BTreeMap<Key, Resolution>,
+}
+
+/// A row of `commits_by_month`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct CommitsByMonth {
+    pub commits: i64,
+    pub distinct_authors: i64,
+    pub merge_commits: i64,
+    pub first_commit_at: String,
+    pub last_commit_at: String,
+}
+
+/// A row of `commits_by_user`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct CommitsByUser {
+    pub is_github_account: bool,
+    pub commits: i64,
+    pub first_commit_at: String,
+    pub last_commit_at: String,
+    pub active_months: i64,
+}
+
+/// A row of `issue_resolution_by_month`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Resolution {
+    pub issues_closed: i64,
+    pub median_hours_to_close: f64,
+    pub mean_hours_to_close: f64,
+    pub max_hours_to_close: f64,
 }
 
 /// The staging models whose row counts the truth knows.
@@ -54,15 +83,39 @@ impl Marts {
         }
         m.commits_by_month = rows(
             &conn,
-            "select repo, month, commits, distinct_authors from commits_by_month",
-            |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))),
+            "select repo, month, commits, distinct_authors, merge_commits, first_commit_at, \
+             last_commit_at from commits_by_month",
+            |r| {
+                Ok((
+                    (r.get(0)?, r.get(1)?),
+                    CommitsByMonth {
+                        commits: r.get(2)?,
+                        distinct_authors: r.get(3)?,
+                        merge_commits: r.get(4)?,
+                        first_commit_at: r.get(5)?,
+                        last_commit_at: r.get(6)?,
+                    },
+                ))
+            },
         )
         .into_iter()
         .collect();
         m.commits_by_user = rows(
             &conn,
-            "select repo, user_login, commits, first_commit_at, last_commit_at from commits_by_user",
-            |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?, r.get(4)?))),
+            "select repo, user_login, is_github_account, commits, first_commit_at, last_commit_at, \
+             active_months from commits_by_user",
+            |r| {
+                Ok((
+                    (r.get(0)?, r.get(1)?),
+                    CommitsByUser {
+                        is_github_account: r.get::<_, i64>(2)? == 1,
+                        commits: r.get(3)?,
+                        first_commit_at: r.get(4)?,
+                        last_commit_at: r.get(5)?,
+                        active_months: r.get(6)?,
+                    },
+                ))
+            },
         )
         .into_iter()
         .collect();
@@ -82,8 +135,19 @@ impl Marts {
         .collect();
         m.issue_resolution = rows(
             &conn,
-            "select repo, month, issues_closed, median_hours_to_close from issue_resolution_by_month",
-            |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?))),
+            "select repo, month, issues_closed, median_hours_to_close, mean_hours_to_close, \
+             max_hours_to_close from issue_resolution_by_month",
+            |r| {
+                Ok((
+                    (r.get(0)?, r.get(1)?),
+                    Resolution {
+                        issues_closed: r.get(2)?,
+                        median_hours_to_close: r.get(3)?,
+                        mean_hours_to_close: r.get(4)?,
+                        max_hours_to_close: r.get(5)?,
+                    },
+                ))
+            },
         )
         .into_iter()
         .collect();
@@ -112,11 +176,15 @@ pub fn assert_same<K: Debug + Ord, V: Debug + PartialEq>(
     assert_by(what, want, got, |a, b| a == b);
 }
 
-/// Like [`assert_same`] for issue resolution: counts equal, medians within 0.011 h (both sides
-/// are rounded to 0.01 h, from slightly different float arithmetic).
-pub fn assert_close(what: &str, want: &BTreeMap<Key, (i64, f64)>, got: &BTreeMap<Key, (i64, f64)>) {
+/// Like [`assert_same`] for issue resolution: counts equal, hours within 0.011 (both sides are
+/// rounded to 0.01 h, from slightly different float arithmetic).
+pub fn assert_close(what: &str, want: &BTreeMap<Key, Resolution>, got: &BTreeMap<Key, Resolution>) {
+    let near = |a: f64, b: f64| (a - b).abs() <= 0.011;
     assert_by(what, want, got, |a, b| {
-        a.0 == b.0 && (a.1 - b.1).abs() <= 0.011
+        a.issues_closed == b.issues_closed
+            && near(a.median_hours_to_close, b.median_hours_to_close)
+            && near(a.mean_hours_to_close, b.mean_hours_to_close)
+            && near(a.max_hours_to_close, b.max_hours_to_close)
     });
 }
 
