@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::process::{Child, Command, Stdio};
 
-use crate::crash_test::{self, Subject};
+use crate::crash_test::{self, Keys, Subject};
 use crate::support::*;
 
 struct Postgres(Setup);
@@ -67,5 +67,16 @@ impl Subject for Postgres {
 
 #[test]
 fn sigkill_mid_load_keeps_exactly_what_the_last_state_covers() {
-    crash_test::sigkill_mid_load_keeps_exactly_what_the_last_state_covers(&Postgres(setup()));
+    crash_test::sigkill_mid_load_keeps_exactly_what_the_last_state_covers(
+        &Postgres(setup()),
+        Keys::Sha,
+    );
+}
+
+#[test]
+fn sigkill_mid_load_of_a_keyless_stream_resumes_without_duplicates() {
+    crash_test::sigkill_mid_load_keeps_exactly_what_the_last_state_covers(
+        &Postgres(setup()),
+        Keys::None,
+    );
 }

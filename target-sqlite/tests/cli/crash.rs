@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use rusqlite::Connection;
 use tempfile::TempDir;
 
-use crate::crash_test::{self, Subject};
+use crate::crash_test::{self, Keys, Subject};
 use crate::support::*;
 
 struct Sqlite(TempDir);
@@ -53,5 +53,11 @@ impl Subject for Sqlite {
 #[test]
 fn sigkill_mid_load_keeps_exactly_what_the_last_state_covers() {
     let (dir, _) = setup();
-    crash_test::sigkill_mid_load_keeps_exactly_what_the_last_state_covers(&Sqlite(dir));
+    crash_test::sigkill_mid_load_keeps_exactly_what_the_last_state_covers(&Sqlite(dir), Keys::Sha);
+}
+
+#[test]
+fn sigkill_mid_load_of_a_keyless_stream_resumes_without_duplicates() {
+    let (dir, _) = setup();
+    crash_test::sigkill_mid_load_keeps_exactly_what_the_last_state_covers(&Sqlite(dir), Keys::None);
 }
