@@ -132,7 +132,10 @@ fn memory_file(name: &str, bytes: &[u8]) -> nix::Result<OwnedFd> {
     )?;
     let fd = above_stdio(fd)?;
     let mut file = File::from(fd);
-    let io = |e: std::io::Error| e.raw_os_error().map_or(nix::Error::EIO, nix::Error::from_raw);
+    let io = |e: std::io::Error| {
+        e.raw_os_error()
+            .map_or(nix::Error::EIO, nix::Error::from_raw)
+    };
     file.write_all(bytes).map_err(io)?;
     file.rewind().map_err(io)?;
     fcntl(
@@ -183,7 +186,9 @@ mod tests {
     #[test]
     fn a_child_reads_its_file_in_memory_as_often_as_it_likes() {
         let mut handoff = Handoff::new(false);
-        let file = handoff.file("tap.json", &json!({"token": "x"})).expect("file");
+        let file = handoff
+            .file("tap.json", &json!({"token": "x"}))
+            .expect("file");
         assert!(matches!(file, ChildFile::Memory(_)));
         assert!(file.path().starts_with("/dev/fd/"));
         let out = cat(&file, true);
@@ -210,7 +215,11 @@ mod tests {
         let mut handoff = Handoff::new(false);
         let file = handoff.file("tap.json", &json!(1)).expect("file");
         let mut command = Command::new("sh");
-        command.arg("-c").arg("echo 2 > \"$1\"").arg("sh").arg(file.path());
+        command
+            .arg("-c")
+            .arg("echo 2 > \"$1\"")
+            .arg("sh")
+            .arg(file.path());
         file.pass_to(&mut command);
         assert!(!command.status().expect("runs").success());
         assert_eq!(cat(&file, true).stdout, b"11");
@@ -223,9 +232,8 @@ mod tests {
         let ChildFile::Disk(path) = &file else {
             panic!("on disk: {file:?}")
         };
-        let mode = |p: &std::path::Path| {
-            std::fs::metadata(p).expect("stat").permissions().mode() & 0o777
-        };
+        let mode =
+            |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
         assert_eq!(mode(path), 0o600);
         let dir = path.parent().expect("folder").to_path_buf();
         assert_eq!(mode(&dir), 0o700);

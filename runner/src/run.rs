@@ -143,7 +143,10 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
 /// Removes the temporary folders of tapline runs that were killed ([`crate::run_dir::sweep`]).
 fn sweep_leftovers() {
     for folder in crate::run_dir::sweep(&std::env::temp_dir()) {
-        tracing::info!("removed {}, left by a run that was killed", folder.display());
+        tracing::info!(
+            "removed {}, left by a run that was killed",
+            folder.display()
+        );
     }
 }
 
@@ -159,8 +162,7 @@ fn load(
     // Configs hold tokens: they are handed to the children in memory, never written to disk.
     let mut handoff = Handoff::from_env();
     let tap_config = handoff.file("tap.json", &Value::Object(plan.tap.config.clone()))?;
-    let target_config =
-        handoff.file("target.json", &Value::Object(plan.target.config.clone()))?;
+    let target_config = handoff.file("target.json", &Value::Object(plan.target.config.clone()))?;
     let mut tap_files: Vec<(&str, ChildFile)> = Vec::new();
     if options.full_refresh {
         // What an earlier, failed full refresh saved must not be promoted by this one.

@@ -153,10 +153,20 @@ mod tests {
     fn the_folder_is_private_and_names_its_owner() {
         let parent = tempfile::tempdir().expect("tempdir");
         let dir = RunDir::create_in(parent.path()).expect("creates");
-        let mode = std::fs::metadata(dir.path()).expect("stat").permissions().mode();
+        let mode = std::fs::metadata(dir.path())
+            .expect("stat")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o700);
-        let name = dir.path().file_name().and_then(|n| n.to_str()).expect("name");
-        assert_eq!(Owner::from_folder_name(name), Some(Owner::me().expect("me")));
+        let name = dir
+            .path()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name");
+        assert_eq!(
+            Owner::from_folder_name(name),
+            Some(Owner::me().expect("me"))
+        );
         assert!(Owner::me().expect("me").alive());
         let path = dir.path().to_path_buf();
         drop(dir);

@@ -709,7 +709,9 @@ mod tests {
     #[test]
     fn a_run_left_running_is_killed_and_lasts_until_its_last_bookmark() {
         let (dir, s) = store();
-        let stored = s.begin_run("a", "2026-01-01T00:00:00.000000000Z").expect("begins");
+        let stored = s
+            .begin_run("a", "2026-01-01T00:00:00.000000000Z")
+            .expect("begins");
         let none = s.begin_run("a", "2026-01-01T00:00:00Z").expect("begins");
         let other = s.begin_run("b", "2026-01-01T00:00:00Z").expect("begins");
         let writer = StateStore::open(&dir.path().join("sub/state.db"))
@@ -729,7 +731,12 @@ mod tests {
         let by_id = |id| runs.iter().find(|r| r.id == id).expect("row");
         assert_eq!(by_id(stored).status, "killed");
         assert_eq!(by_id(stored).seconds, Some(2.5));
-        assert!(by_id(stored).error.as_deref().is_some_and(|e| e.starts_with("killed")));
+        assert!(
+            by_id(stored)
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("killed"))
+        );
         assert_eq!(by_id(none).status, "killed");
         assert_eq!(by_id(none).seconds, None, "no bookmark: unknown");
         assert_eq!(by_id(finished).status, "failed");
