@@ -10,10 +10,11 @@
 
 use std::fs::File;
 use std::io::{Seek as _, Write as _};
-use std::os::fd::{AsFd as _, AsRawFd as _, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd as _, AsRawFd as _, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use nix::fcntl::{FcntlArg, FdFlag, SealFlag, fcntl};
@@ -37,7 +38,7 @@ pub struct Handoff {
 #[derive(Debug)]
 pub enum ChildFile {
     /// An anonymous in-memory file, closed on exec except in the children it is passed to.
-    Memory(OwnedFd),
+    Memory(Arc<OwnedFd>),
     /// A file in the run's private folder.
     Disk(PathBuf),
 }
@@ -59,7 +60,7 @@ impl Handoff {
         let bytes = serde_json::to_vec(value)?;
         if !self.on_disk {
             match memory_file(name, &bytes) {
-                Ok(fd) => return Ok(ChildFile::Memory(fd)),
+                Ok(fd) => return Ok(ChildFile::Memory(Arc::new(fd))),
                 Err(nix::Error::ENOSYS | nix::Error::EPERM | nix::Error::EINVAL) => {
                     tracing::warn!(
                         "in-memory files are not available here: children's files go into a private temporary folder"
@@ -109,14 +110,14 @@ impl ChildFile {
         let ChildFile::Memory(fd) = self else {
             return;
         };
-        let raw = fd.as_raw_fd();
-        // SAFETY: the closure runs in the child between fork and exec; fcntl is a plain system
-        // call, and `raw` stays open in the parent (`self` outlives the spawn, which borrows
-        // `command` while `self` is borrowed by the caller) so it is open in the child too.
+        // Held by the command, so the number names this file whenever the command spawns.
+        let fd = Arc::clone(fd);
+        // SAFETY: the closure runs in the child between fork and exec, where only
+        // async-signal-safe calls are allowed: fcntl is a plain system call and nothing is
+        // allocated or freed.
         unsafe {
             command.pre_exec(move || {
-                let fd = BorrowedFd::borrow_raw(raw);
-                fcntl(fd, FcntlArg::F_SETFD(FdFlag::empty()))
+                fcntl(fd.as_fd(), FcntlArg::F_SETFD(FdFlag::empty()))
                     .map(drop)
                     .map_err(std::io::Error::from)
             });
