@@ -5,7 +5,8 @@
 //! - [`config`] (the pipeline file as serde data) → [`plan`] (resolved, checked); [`expand`]
 //!   does `${VAR}` expansion.
 //! - [`run`]: one run: processes ([`process`]), the forwarder between them ([`forward`]),
-//!   stderr relays ([`relay`]), the state store ([`state_store`]), the report ([`summary`]).
+//!   stderr relays ([`relay`]), the state store ([`state_store`]), the report ([`summary`]);
+//!   children's files in memory ([`handoff`]), or in a private folder ([`run_dir`]).
 //! - [`dbt`]: dbt with the pipeline's environment and its managed venv.
 //! - [`commands`]: one module per subcommand; [`cli`]: the arguments.
 
@@ -17,11 +18,13 @@ pub mod dbt;
 pub mod embedded;
 pub mod expand;
 pub mod forward;
+pub mod handoff;
 pub mod plan;
 pub mod process;
 pub mod progress;
 pub mod relay;
 pub mod run;
+pub mod run_dir;
 pub mod state_store;
 pub mod summary;
 

@@ -2,8 +2,7 @@
 //! moment the target prints it, then dbt.
 
 use std::collections::BTreeMap;
-use std::io::{BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::io::{BufReader, BufWriter};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -15,6 +14,7 @@ use nix::sys::signal::Signal;
 use serde_json::Value;
 
 use crate::forward::{self, ForwardError};
+use crate::handoff::{ChildFile, Handoff};
 use crate::plan::Plan;
 use crate::process::{signal_group, spawn};
 use crate::progress::Progress;
@@ -62,8 +62,11 @@ pub fn selected<'a>(plan: &'a Plan, options: &'a Options) -> Option<&'a [String]
 /// Runs `plan` once; the report says how it ended (its `exit_code` included).
 pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Result<Report> {
     let started = Instant::now();
+    sweep_leftovers();
     let store = StateStore::open(&plan.state_db)?;
     let _lock = store.lock(&plan.name)?;
+    // With the lock taken, a run of this pipeline still `running` was killed.
+    store.mark_killed(&plan.name)?;
     let run_id = store.begin_run(&plan.name, &crate::now_rfc3339())?;
     let mut report = Report {
         pipeline: plan.name.clone(),
@@ -77,7 +80,7 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
         tables: Vec::new(),
         error: None,
     };
-    let outcome = load(plan, options, interrupt, &store, &mut report);
+    let outcome = load(plan, options, interrupt, &store, run_id, &mut report);
     let interrupted = interrupt.load(Ordering::SeqCst);
     // A full refresh's bookmarks replace the stored ones only when it succeeded.
     let outcome = match outcome {
@@ -137,30 +140,30 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     Ok(report)
 }
 
+/// Removes the temporary folders of tapline runs that were killed ([`crate::run_dir::sweep`]).
+fn sweep_leftovers() {
+    for folder in crate::run_dir::sweep(&std::env::temp_dir()) {
+        tracing::info!(
+            "removed {}, left by a run that was killed",
+            folder.display()
+        );
+    }
+}
+
 /// Tap, target and the threads between them.
 fn load(
     plan: &Plan,
     options: &Options,
     interrupt: &Interrupt,
     store: &StateStore,
+    run_id: i64,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    // Configs hold tokens: a private folder, removed when the run ends.
-    let tmp = tempfile::Builder::new()
-        .prefix("tapline-")
-        .tempdir()
-        .context("creating a temporary folder")?;
-    let tap_config = private_json(
-        tmp.path(),
-        "tap.json",
-        &Value::Object(plan.tap.config.clone()),
-    )?;
-    let target_config = private_json(
-        tmp.path(),
-        "target.json",
-        &Value::Object(plan.target.config.clone()),
-    )?;
-    let mut tap_args: Vec<PathBuf> = vec!["--config".into(), tap_config.clone()];
+    // Configs hold tokens: they are handed to the children in memory, never written to disk.
+    let mut handoff = Handoff::from_env();
+    let tap_config = handoff.file("tap.json", &Value::Object(plan.tap.config.clone()))?;
+    let target_config = handoff.file("target.json", &Value::Object(plan.target.config.clone()))?;
+    let mut tap_files: Vec<(&str, ChildFile)> = Vec::new();
     if options.full_refresh {
         // What an earlier, failed full refresh saved must not be promoted by this one.
         store.discard_refresh(&plan.name)?;
@@ -177,37 +180,40 @@ fn load(
             .transpose()?,
     };
     if let Some(state) = tap_state {
-        tap_args.extend([
-            "--state".into(),
-            private_json(tmp.path(), "state.json", &state)?,
-        ]);
+        tap_files.push(("--state", handoff.file("state.json", &state)?));
     }
     if let Some(select) = selected(plan, options) {
         let catalog = discover(plan, &tap_config, select)?;
-        tap_args.extend([
-            plan.catalog_flag.as_str().into(),
-            private_json(tmp.path(), "catalog.json", &catalog)?,
-        ]);
+        tap_files.push((
+            plan.catalog_flag.as_str(),
+            handoff.file("catalog.json", &catalog)?,
+        ));
     }
 
-    let mut target = spawn(
-        Command::new(&plan.target.path)
-            .arg("--config")
-            .arg(&target_config)
-            .current_dir(&plan.base_dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    )
-    .with_context(|| format!("starting target {}", plan.target.path.display()))?;
-    let mut tap = match spawn(
-        Command::new(&plan.tap.path)
-            .args(&tap_args)
-            .current_dir(&plan.base_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    ) {
+    let mut target_command = Command::new(&plan.target.path);
+    target_command
+        .arg("--config")
+        .arg(target_config.path())
+        .current_dir(&plan.base_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    target_config.pass_to(&mut target_command);
+    let mut target = spawn(&mut target_command)
+        .with_context(|| format!("starting target {}", plan.target.path.display()))?;
+    let mut tap_command = Command::new(&plan.tap.path);
+    tap_command.arg("--config").arg(tap_config.path());
+    tap_config.pass_to(&mut tap_command);
+    for (flag, file) in &tap_files {
+        tap_command.arg(flag).arg(file.path());
+        file.pass_to(&mut tap_command);
+    }
+    tap_command
+        .current_dir(&plan.base_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut tap = match spawn(&mut tap_command) {
         Ok(tap) => tap,
         Err(e) => {
             let _ = target.kill();
@@ -235,7 +241,13 @@ fn load(
         ),
     ];
     let saved = Arc::new(AtomicU64::new(0));
-    let states = store_states(target.stdout.take(), plan, options.full_refresh, &saved)?;
+    let states = store_states(
+        target.stdout.take(),
+        plan,
+        run_id,
+        options.full_refresh,
+        &saved,
+    )?;
     let forwarder = {
         let tap_out = tap.stdout.take().context("tap stdout")?;
         let target_in = target.stdin.take().context("target stdin")?;
@@ -297,29 +309,17 @@ fn load(
     Ok(())
 }
 
-/// Writes `value` as JSON into a file only the user can read.
-fn private_json(dir: &Path, name: &str, value: &Value) -> anyhow::Result<PathBuf> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let path = dir.join(name);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    serde_json::to_writer(&mut file, value)?;
-    file.flush()?;
-    Ok(path)
-}
-
 /// Runs the tap's `--discover` and selects `streams` in its catalog.
-fn discover(plan: &Plan, tap_config: &Path, streams: &[String]) -> anyhow::Result<Value> {
-    let output = Command::new(&plan.tap.path)
+fn discover(plan: &Plan, tap_config: &ChildFile, streams: &[String]) -> anyhow::Result<Value> {
+    let mut command = Command::new(&plan.tap.path);
+    command
         .arg("--config")
-        .arg(tap_config)
+        .arg(tap_config.path())
         .arg("--discover")
         .current_dir(&plan.base_dir)
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    tap_config.pass_to(&mut command);
+    let output = command
         .output()
         .with_context(|| format!("running {} --discover", plan.tap.label))?;
     if !output.status.success() {
@@ -372,11 +372,12 @@ fn relay_thread(
 fn store_states(
     from: Option<std::process::ChildStdout>,
     plan: &Plan,
+    run_id: i64,
     full_refresh: bool,
     saved: &Arc<AtomicU64>,
 ) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
     let from = from.context("target stdout")?;
-    let store = StateStore::open(&plan.state_db)?;
+    let store = StateStore::open(&plan.state_db)?.recording_run(run_id);
     let name = plan.name.clone();
     let label = plan.target.label.clone();
     let saved = Arc::clone(saved);

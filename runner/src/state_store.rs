@@ -68,6 +68,9 @@ pub enum RunStatus {
     DbtFailed,
     /// Stopped by Ctrl-C or SIGTERM.
     Interrupted,
+    /// Ended without recording how (SIGKILL, power loss, the OOM killer): found `running` by the
+    /// next run of its pipeline.
+    Killed,
 }
 
 impl RunStatus {
@@ -79,6 +82,7 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::DbtFailed => "dbt_failed",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Killed => "killed",
         }
     }
 }
@@ -106,6 +110,8 @@ pub struct RunRecord {
 pub struct StateStore {
     conn: Connection,
     path: PathBuf,
+    /// The run whose bookmarks this handle stores ([`StateStore::recording_run`]).
+    run: Option<i64>,
 }
 
 /// Holds a pipeline's run lock until dropped.
@@ -141,10 +147,21 @@ impl StateStore {
                  requests INTEGER NOT NULL DEFAULT 0, error TEXT);",
         )
         .map_err(sql)?;
+        add_last_state_at(&conn).map_err(sql)?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
+            run: None,
         })
+    }
+
+    /// This handle, recording with each bookmark it stores the time in run `id`'s history row:
+    /// where a killed run's duration ends.
+    pub fn recording_run(self, id: i64) -> Self {
+        Self {
+            run: Some(id),
+            ..self
+        }
     }
 
     /// Takes the run lock of `pipeline`, or fails at once if another run holds it. The lock is
@@ -180,13 +197,13 @@ impl StateStore {
 
     /// Stores `value` as the bookmark of `pipeline`, durably, replacing the previous one.
     pub fn set_state(&self, pipeline: &str, value: &Value) -> Result<(), StoreError> {
-        self.put(pipeline, "current", value)
+        self.put_in_run(pipeline, "current", value)
     }
 
     /// Stores a bookmark of a full refresh in progress; it replaces the bookmark only when the
     /// run succeeds ([`StateStore::promote_refresh`]).
     pub fn set_refresh_state(&self, pipeline: &str, value: &Value) -> Result<(), StoreError> {
-        self.put(pipeline, "refresh", value)
+        self.put_in_run(pipeline, "refresh", value)
     }
 
     /// Forgets the bookmark of an earlier full refresh that did not succeed, so a new one starts
@@ -278,6 +295,24 @@ impl StateStore {
         )
     }
 
+    /// Marks the runs of `pipeline` still `running` as [`RunStatus::Killed`], each lasting until
+    /// its last stored bookmark (unknown without one); returns how many. Call it holding the
+    /// pipeline's lock: no run of it is then alive.
+    pub fn mark_killed(&self, pipeline: &str) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE runs SET status = 'killed',
+                   seconds = max(0.0, unixepoch(last_state_at, 'subsec') - unixepoch(started_at, 'subsec')),
+                   error = coalesce(error, 'killed: it ended without recording how (SIGKILL, power loss or out of memory); its duration ends at its last stored bookmark')
+                 WHERE pipeline = ?1 AND status = 'running'",
+                params![pipeline],
+            )
+            .map_err(|source| StoreError::Sql {
+                path: self.path.clone(),
+                source,
+            })
+    }
+
     /// The runs of `pipeline`, newest first.
     pub fn runs(&self, pipeline: &str) -> Result<Vec<RunRecord>, StoreError> {
         let sql = |source| StoreError::Sql {
@@ -332,6 +367,20 @@ impl StateStore {
         )
     }
 
+    /// [`StateStore::put`], and the time in the recorded run's row, in one transaction.
+    fn put_in_run(&self, pipeline: &str, slot: &str, value: &Value) -> Result<(), StoreError> {
+        let Some(run) = self.run else {
+            return self.put(pipeline, slot, value);
+        };
+        let tx = self.immediate()?;
+        self.put(pipeline, slot, value)?;
+        self.exec(
+            "UPDATE runs SET last_state_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+            params![run],
+        )?;
+        self.commit(tx)
+    }
+
     /// Begins a transaction that takes the write lock at once (a read-modify-write cannot then
     /// lose a race to another writer); the store's own methods run inside it.
     fn immediate(&self) -> Result<Transaction<'_>, StoreError> {
@@ -359,6 +408,26 @@ impl StateStore {
                 source,
             })
     }
+}
+
+/// Adds `runs.last_state_at` (when a run last stored a bookmark) to a database made before it.
+fn add_last_state_at(conn: &Connection) -> rusqlite::Result<()> {
+    let has = |conn: &Connection| {
+        conn.query_row(
+            "SELECT count(*) FROM pragma_table_info('runs') WHERE name = 'last_state_at'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+    };
+    if has(conn)? > 0 {
+        return Ok(());
+    }
+    // Another tapline may be adding it too: check again under the write lock.
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
+    if has(conn)? == 0 {
+        conn.execute_batch("ALTER TABLE runs ADD COLUMN last_state_at TEXT")?;
+    }
+    tx.commit()
 }
 
 const STORED: &str = "the stored state";
@@ -635,6 +704,83 @@ mod tests {
         assert!(s.lock("other").is_ok());
         drop(first);
         assert!(s.lock("github").is_ok());
+    }
+
+    #[test]
+    fn a_run_left_running_is_killed_and_lasts_until_its_last_bookmark() {
+        let (dir, s) = store();
+        let stored = s
+            .begin_run("a", "2026-01-01T00:00:00.000000000Z")
+            .expect("begins");
+        let none = s.begin_run("a", "2026-01-01T00:00:00Z").expect("begins");
+        let other = s.begin_run("b", "2026-01-01T00:00:00Z").expect("begins");
+        let writer = StateStore::open(&dir.path().join("sub/state.db"))
+            .expect("opens")
+            .recording_run(stored);
+        writer.set_state("a", &json!(1)).expect("writes");
+        s.exec(
+            "UPDATE runs SET last_state_at = '2026-01-01T00:00:02.500Z' WHERE id = ?1",
+            params![stored],
+        )
+        .expect("sets the time");
+        let finished = s.begin_run("a", "2026-01-01T00:00:00Z").expect("begins");
+        s.finish_run(finished, RunStatus::Failed, 9.0, &json!({}), 0, Some("x"))
+            .expect("finishes");
+        assert_eq!(s.mark_killed("a").expect("marks"), 2);
+        let runs = s.runs("a").expect("lists");
+        let by_id = |id| runs.iter().find(|r| r.id == id).expect("row");
+        assert_eq!(by_id(stored).status, "killed");
+        assert_eq!(by_id(stored).seconds, Some(2.5));
+        assert!(
+            by_id(stored)
+                .error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("killed"))
+        );
+        assert_eq!(by_id(none).status, "killed");
+        assert_eq!(by_id(none).seconds, None, "no bookmark: unknown");
+        assert_eq!(by_id(finished).status, "failed");
+        assert_eq!(s.runs("b").expect("lists")[0].id, other);
+        assert_eq!(s.runs("b").expect("lists")[0].status, "running");
+    }
+
+    #[test]
+    fn a_bookmark_stamps_only_the_recorded_run() {
+        let (dir, s) = store();
+        let run = s.begin_run("a", "t").expect("begins");
+        let time = |s: &StateStore| -> Option<String> {
+            s.conn
+                .query_row("SELECT last_state_at FROM runs WHERE id = ?1", [run], |r| {
+                    r.get(0)
+                })
+                .expect("reads")
+        };
+        s.set_state("a", &json!(1)).expect("writes");
+        assert_eq!(time(&s), None, "a handle of no run");
+        let writer = StateStore::open(&dir.path().join("sub/state.db"))
+            .expect("opens")
+            .recording_run(run);
+        writer.set_refresh_state("a", &json!(2)).expect("writes");
+        assert!(time(&s).is_some());
+    }
+
+    #[test]
+    fn an_older_database_gets_the_column() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.db");
+        let old = Connection::open(&path).expect("opens");
+        old.execute_batch(
+            "CREATE TABLE runs (
+                 id INTEGER PRIMARY KEY, pipeline TEXT NOT NULL, started_at TEXT NOT NULL,
+                 seconds REAL, status TEXT NOT NULL, records TEXT NOT NULL DEFAULT '{}',
+                 requests INTEGER NOT NULL DEFAULT 0, error TEXT);
+             INSERT INTO runs (pipeline, started_at, status) VALUES ('a', 't', 'running');",
+        )
+        .expect("old schema");
+        drop(old);
+        let s = StateStore::open(&path).expect("opens");
+        StateStore::open(&path).expect("opens again");
+        assert_eq!(s.mark_killed("a").expect("marks"), 1);
     }
 
     #[test]
