@@ -21,6 +21,7 @@ pub mod plan;
 pub mod process;
 pub mod progress;
 pub mod relay;
+pub mod report;
 pub mod run;
 pub mod state_store;
 pub mod summary;
