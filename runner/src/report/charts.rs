@@ -91,7 +91,7 @@ pub fn line_chart(
     let every = label_every(months.len());
     for (i, month) in months.iter().enumerate() {
         let number: usize = month.get(5..).and_then(|m| m.parse().ok()).unwrap_or(1);
-        if number.saturating_sub(1) % every != 0 {
+        if !number.saturating_sub(1).is_multiple_of(every) {
             continue;
         }
         let text = if every == 12 { &month[..4] } else { month };

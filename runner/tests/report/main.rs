@@ -188,3 +188,27 @@ fn text(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+#[test]
+fn without_marts_the_report_says_to_run_dbt_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipeline = dir.path().join("tapline.toml");
+    std::fs::write(
+        &pipeline,
+        "name = \"p\"\n[tap]\nexecutable = \"tap-github\"\n[target]\nexecutable = \"target-sqlite\"\nconfig = { database = \"github.db\" }\n",
+    )
+    .unwrap();
+    let out = tapline(&["report", "-c"], &pipeline);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let marts = dir.path().join("github_dbt").join("main_dbt.db");
+    assert_eq!(
+        stderr.trim(),
+        format!(
+            "tapline: error: no marts at {}: run the pipeline with dbt first (`tapline run`)",
+            marts.display()
+        )
+    );
+    assert!(out.stdout.is_empty(), "nothing on stdout");
+    assert!(!dir.path().join("report.html").exists());
+}
