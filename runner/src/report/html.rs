@@ -36,6 +36,7 @@ svg{max-width:100%;height:auto}\
 details{margin-top:8px;font-size:13px}summary{cursor:pointer;color:#0645ad}\
 table{border-collapse:collapse;margin-top:8px}\
 th,td{border:1px solid #ddd;padding:2px 8px;text-align:right}th{background:#f0f0f0}\
+tbody th{text-align:left;font-weight:normal}\
 td.empty{color:#999}";
 
 /// The whole page.
