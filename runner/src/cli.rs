@@ -82,6 +82,12 @@ pub enum Cmd {
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
     },
+    /// Write report.html (charts of the marts, no network needed) into the pipeline's folder.
+    Report {
+        /// The pipeline file.
+        #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
+        config: PathBuf,
+    },
     /// Show, set or clear the stored bookmarks.
     #[command(after_help = STATE_EXAMPLES)]
     State {

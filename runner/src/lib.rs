@@ -23,6 +23,7 @@ pub mod plan;
 pub mod process;
 pub mod progress;
 pub mod relay;
+pub mod report;
 pub mod run;
 pub mod run_dir;
 pub mod state_store;

@@ -1,5 +1,6 @@
 //! `tapline demo`: a fake GitHub on loopback, a pipeline written into a folder, a full run with
-//! dbt, new activity, an incremental run, both summaries side by side, and what to try next.
+//! dbt, new activity, an incremental run, both summaries side by side, what to try next, and
+//! the HTML report of the marts.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -68,13 +69,22 @@ pub fn demo(dir: &Path, no_dbt: bool, interrupt: &Interrupt) -> anyhow::Result<E
     write!(out, "{second}")?;
     writeln!(out, "\n{}", side_by_side(&first, &second))?;
     writeln!(out, "{}", next_steps(dir, &pipeline, no_dbt))?;
+    if !no_dbt && second.exit_code == 0 {
+        let report = crate::report::write(&plan)?;
+        writeln!(out, "Report of the marts: {}", report.display())?;
+    }
     Ok(ExitCode::from(second.exit_code))
 }
 
 /// Writes the pipeline and the dbt project into `dir`, removing what an earlier demo left.
 fn prepare(dir: &Path, fake: &RunningFake) -> anyhow::Result<std::path::PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    for leftover in ["github.db", "github.db-wal", "github.db-shm"] {
+    for leftover in [
+        "github.db",
+        "github.db-wal",
+        "github.db-shm",
+        crate::report::FILE_NAME,
+    ] {
         let _ = std::fs::remove_file(dir.join(leftover));
     }
     for leftover in ["github_dbt", ".tapline"] {

@@ -3,6 +3,7 @@
 pub mod dbt;
 pub mod demo;
 pub mod init;
+pub mod report;
 pub mod run;
 pub mod runs;
 pub mod state;
@@ -52,6 +53,7 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
             force,
         ),
         Cmd::Runs { config, output } => runs::runs(&config, output),
+        Cmd::Report { config } => report::report(&config),
         Cmd::State { config, action } => state::state(&config, action),
         Cmd::Dbt { config, args } => dbt::dbt(&config, &args),
     }

@@ -100,6 +100,14 @@ fn demo_with_dbt_builds_the_marts() {
         })
         .unwrap();
     assert_eq!(commits, 4900 + 120);
+    // The demo ends with the report's path.
+    let report = dir.path().join("report.html");
+    assert_eq!(
+        stdout.lines().last(),
+        Some(format!("Report of the marts: {}", report.display()).as_str()),
+        "{stdout}"
+    );
+    assert!(std::fs::read_to_string(&report).unwrap().contains("<svg"));
 }
 
 #[test]
