@@ -5,7 +5,7 @@
 //! - [`config`] (the pipeline file as serde data) → [`plan`] (resolved, checked); [`expand`]
 //!   does `${VAR}` expansion.
 //! - [`run`]: one run: processes ([`process`]), the forwarder between them ([`forward`]),
-//!   stderr relays ([`relay`]), the state store ([`state_store`]), the report ([`summary`]).
+//!   stderr relays ([`relay`]), the state store ([`state`]: SQLite [`state_store`] or PostgreSQL), the report ([`summary`]).
 //! - [`dbt`]: dbt with the pipeline's environment and its managed venv.
 //! - [`commands`]: one module per subcommand; [`cli`]: the arguments.
 
@@ -22,6 +22,7 @@ pub mod process;
 pub mod progress;
 pub mod relay;
 pub mod run;
+pub mod state;
 pub mod state_store;
 pub mod summary;
 

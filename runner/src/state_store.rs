@@ -15,7 +15,7 @@ use serde_json::Value;
 use singer::State;
 
 /// Runs kept per pipeline.
-const KEEP_RUNS: i64 = 100;
+pub const KEEP_RUNS: i64 = 100;
 
 /// A problem with the state database.
 #[derive(Debug, thiserror::Error)]
@@ -245,6 +245,18 @@ impl StateStore {
         self.put(pipeline, "current", &state.to_value())?;
         self.commit(tx)?;
         Ok(removed)
+    }
+
+    /// Replaces the bookmark of `pipeline` with `f` of the stored one, in one transaction.
+    pub fn update_state(
+        &self,
+        pipeline: &str,
+        f: impl FnOnce(Option<Value>) -> Value,
+    ) -> Result<(), StoreError> {
+        let tx = self.immediate()?;
+        let current = self.slot(pipeline, "current")?;
+        self.put(pipeline, "current", &f(current))?;
+        self.commit(tx)
     }
 
     /// Records the start of a run; returns its id.
