@@ -19,7 +19,8 @@ use crate::plan::Plan;
 use crate::process::{signal_group, spawn};
 use crate::progress::Progress;
 use crate::relay::{Metrics, mask, relay};
-use crate::state_store::{RunStatus, StateStore, without_streams};
+use crate::state::{Backend, Shard, StateError};
+use crate::state_store::{RunStatus, without_streams};
 use crate::summary::{Report, table_rows};
 
 /// Exit codes, as the README documents them.
@@ -48,6 +49,8 @@ pub struct Options {
     pub no_dbt: bool,
     /// No progress display.
     pub quiet: bool,
+    /// Run one shard of the partitions ([`Shard`]), without dbt, merging its bookmarks.
+    pub shard: Option<Shard>,
 }
 
 /// Set by the signal handler: stop the tap, keep what the target committed.
@@ -62,8 +65,8 @@ pub fn selected<'a>(plan: &'a Plan, options: &'a Options) -> Option<&'a [String]
 /// Runs `plan` once; the report says how it ended (its `exit_code` included).
 pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Result<Report> {
     let started = Instant::now();
-    let store = StateStore::open(&plan.state_db)?;
-    let _lock = store.lock(&plan.name)?;
+    let store = crate::state::open(&plan.state)?;
+    let _lock = store.lock(&plan.name, options.shard)?;
     let run_id = store.begin_run(&plan.name, &crate::now_rfc3339())?;
     let mut report = Report {
         pipeline: plan.name.clone(),
@@ -77,7 +80,7 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
         tables: Vec::new(),
         error: None,
     };
-    let outcome = load(plan, options, interrupt, &store, &mut report);
+    let outcome = load(plan, options, interrupt, store.as_ref(), &mut report);
     let interrupted = interrupt.load(Ordering::SeqCst);
     // A full refresh's bookmarks replace the stored ones only when it succeeded.
     let outcome = match outcome {
@@ -104,7 +107,11 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     report.exit_code = code;
     report.error = error.map(|e| mask(&e, &plan.secrets));
     if status == RunStatus::Success {
-        let dbt = plan.dbt.as_ref().filter(|_| !options.no_dbt);
+        // Shards run without dbt: one dbt step runs after all of them.
+        let dbt = plan
+            .dbt
+            .as_ref()
+            .filter(|_| !options.no_dbt && options.shard.is_none());
         if let Some(Err(e)) =
             dbt.map(|dbt| crate::dbt::run_commands(plan, dbt, interrupt, &mut report.dbt))
         {
@@ -126,14 +133,17 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     }
     report.seconds = started.elapsed().as_secs_f64();
     let records = serde_json::to_value(&report.records).unwrap_or_default();
-    store.finish_run(
+    // A store that lost its lock or connection still lets the report be printed.
+    if let Err(e) = store.finish_run(
         run_id,
         report.status,
         report.seconds,
         &records,
         report.requests,
         report.error.as_deref(),
-    )?;
+    ) {
+        tracing::warn!("recording how the run ended: {e}");
+    }
     Ok(report)
 }
 
@@ -142,7 +152,7 @@ fn load(
     plan: &Plan,
     options: &Options,
     interrupt: &Interrupt,
-    store: &StateStore,
+    store: &dyn Backend,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     // Configs hold tokens: a private folder, removed when the run ends.
@@ -150,11 +160,12 @@ fn load(
         .prefix("tapline-")
         .tempdir()
         .context("creating a temporary folder")?;
-    let tap_config = private_json(
-        tmp.path(),
-        "tap.json",
-        &Value::Object(plan.tap.config.clone()),
-    )?;
+    let mut tap_settings = plan.tap.config.clone();
+    if let Some(shard) = options.shard {
+        let value = format!("{}/{}", shard.index, shard.count);
+        tap_settings.insert("shard".into(), Value::String(value));
+    }
+    let tap_config = private_json(tmp.path(), "tap.json", &Value::Object(tap_settings))?;
     let target_config = private_json(
         tmp.path(),
         "target.json",
@@ -176,10 +187,10 @@ fn load(
             .map(|state| without_streams(&plan.name, state, streams))
             .transpose()?,
     };
-    if let Some(state) = tap_state {
+    if let Some(state) = &tap_state {
         tap_args.extend([
             "--state".into(),
-            private_json(tmp.path(), "state.json", &state)?,
+            private_json(tmp.path(), "state.json", state)?,
         ]);
     }
     if let Some(select) = selected(plan, options) {
@@ -235,7 +246,12 @@ fn load(
         ),
     ];
     let saved = Arc::new(AtomicU64::new(0));
-    let states = store_states(target.stdout.take(), plan, options.full_refresh, &saved)?;
+    let writes = Writes {
+        full_refresh: options.full_refresh,
+        merge_base: options.shard.map(|_| tap_state),
+        tap_pid: tap.id(),
+    };
+    let states = store_states(target.stdout.take(), plan, store, writes, &saved)?;
     let forwarder = {
         let tap_out = tap.stdout.take().context("tap stdout")?;
         let target_in = target.stdin.take().context("target stdin")?;
@@ -280,6 +296,12 @@ fn load(
     report.states_saved = saved.load(Ordering::Relaxed);
 
     let interrupted = interrupt.load(Ordering::SeqCst);
+    // A bookmark the store refused (its run lock lost) stopped the tap: that is the cause.
+    if let Err(e) = &states_error
+        && e.downcast_ref::<StateError>().is_some()
+    {
+        return states_error;
+    }
     match forwarded {
         Err(ForwardError::Write(_)) | Ok(_) => {}
         Err(e) => bail!(e),
@@ -368,15 +390,28 @@ fn relay_thread(
     }))
 }
 
-/// Stores every line the target prints as the pipeline's bookmark, the moment it arrives.
+/// How the bookmarks of a run are stored.
+struct Writes {
+    /// Into the full refresh's slot.
+    full_refresh: bool,
+    /// A shard's: merged into the stored state, given the state its tap was started with.
+    merge_base: Option<Option<Value>>,
+    /// The tap, stopped when the store refuses a bookmark.
+    tap_pid: u32,
+}
+
+/// Stores every line the target prints as the pipeline's bookmark, the moment it arrives. When
+/// the store refuses one (the run's lock is lost), the tap is stopped and nothing more is
+/// stored.
 fn store_states(
     from: Option<std::process::ChildStdout>,
     plan: &Plan,
-    full_refresh: bool,
+    store: &dyn Backend,
+    writes: Writes,
     saved: &Arc<AtomicU64>,
 ) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
     let from = from.context("target stdout")?;
-    let store = StateStore::open(&plan.state_db)?;
+    let store = store.reopen()?;
     let name = plan.name.clone();
     let label = plan.target.label.clone();
     let saved = Arc::clone(saved);
@@ -390,10 +425,19 @@ fn store_states(
             }
             match serde_json::from_str::<Value>(&line) {
                 Ok(value) => {
-                    if full_refresh {
-                        store.set_refresh_state(&name, &value)?;
-                    } else {
-                        store.set_state(&name, &value)?;
+                    let stored = match (&writes.merge_base, writes.full_refresh) {
+                        (_, true) => store.set_refresh_state(&name, &value),
+                        (Some(base), false) => store.merge_state(&name, base.as_ref(), &value),
+                        (None, false) => store.set_state(&name, &value),
+                    };
+                    if let Err(e) = stored {
+                        if let Ok(pid) = i32::try_from(writes.tap_pid) {
+                            let _ = nix::sys::signal::killpg(
+                                nix::unistd::Pid::from_raw(pid),
+                                Signal::SIGTERM,
+                            );
+                        }
+                        return Err(anyhow::Error::new(e));
                     }
                     saved.fetch_add(1, Ordering::Relaxed);
                 }

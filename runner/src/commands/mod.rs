@@ -22,6 +22,7 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
             no_dbt,
             output,
             quiet,
+            shard,
         } => run::run(
             &config,
             &Options {
@@ -29,6 +30,7 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
                 select,
                 no_dbt,
                 quiet,
+                shard,
             },
             output,
             interrupt,
