@@ -444,6 +444,34 @@ database = ".tapline/state.db"
     }
 
     #[test]
+    fn the_state_urls_password_is_a_secret_and_a_bad_url_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tapline.toml");
+        let text = |url: &str| {
+            format!(
+                "name = \"p\"\n[tap]\nexecutable = \"sh\"\n[target]\nexecutable = \"sh\"\n[state]\nurl = \"{url}\"\n"
+            )
+        };
+        let url = "postgres://tapline:s3cret@db.example:5433/state";
+        std::fs::write(&file, text(url)).expect("writes");
+        let plan = Plan::load_with(&file, &no_env).expect("valid");
+        assert_eq!(plan.secrets, vec!["s3cret"]);
+        assert_eq!(plan.state, crate::state::Location::Postgres(url.into()));
+        std::fs::write(
+            &file,
+            text("postgres://tapline:s3cret@db.example:port/state"),
+        )
+        .expect("writes");
+        let err = Plan::load_with(&file, &no_env).expect_err("bad port");
+        let err = err.to_string();
+        assert!(
+            err.contains("state.url: not a PostgreSQL connection string")
+                && !err.contains("s3cret"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn schema_dir_sits_beside_the_database() {
         assert_eq!(
             schema_dir_for(Path::new("/d/github.db")),
