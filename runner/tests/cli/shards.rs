@@ -74,6 +74,7 @@ fn three_shards_in_parallel_give_the_truth_extracting_each_partition_once() {
     let fake = fake_org();
     let db = cluster::database();
     let p = into_postgres(&fake, &db);
+    let started = std::time::Instant::now();
     let shards: Vec<_> = (1..=3)
         .map(|k| {
             p.command(&["run", "--shard", &format!("{k}/3"), "--quiet"])
@@ -89,6 +90,7 @@ fn three_shards_in_parallel_give_the_truth_extracting_each_partition_once() {
     }
     let out = p.tapline(&["run", "--select", FULL_TABLE, "--quiet"]);
     assert!(out.status.success(), "unsharded step: {}", stderr(&out));
+    let sharded_took = started.elapsed();
     let mut streams = SHARDED.to_vec();
     // The fake keeps no truth of `repositories`.
     streams.extend(FULL_TABLE.split(',').filter(|s| *s != "repositories"));
@@ -100,8 +102,14 @@ fn three_shards_in_parallel_give_the_truth_extracting_each_partition_once() {
     // The same pipeline unsharded, against an identical fake: every path was asked as often.
     let alone = fake_org();
     let q = Pipeline::github(&alone, &REPOS, ", max_concurrency = 2", "");
+    let started = std::time::Instant::now();
     let out = q.tapline(&["run", "--quiet"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    eprintln!(
+        "shards: 3 shards then the full-table step {sharded_took:.1?}; one unsharded run into SQLite {:.1?}; {} requests each",
+        started.elapsed(),
+        fake.stats().total
+    );
     let (sharded, unsharded) = (requests(&fake), requests(&alone));
     let differ: Vec<String> = unsharded
         .iter()
