@@ -39,6 +39,11 @@ pub enum Cmd {
         /// No progress display on stderr.
         #[arg(short, long)]
         quiet: bool,
+        /// Run shard K of N: only the partitions whose stable hash falls in shard K (only
+        /// partitioned incremental streams; the others run unsharded), bookmarks merged per
+        /// partition, no dbt (run `tapline dbt run` once all shards are done).
+        #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "full_refresh")]
+        shard: Option<crate::state::Shard>,
     },
     /// Try tapline on a built-in fake GitHub: no token, no network (dbt installs once).
     #[command(after_help = DEMO_EXAMPLES)]
@@ -116,6 +121,10 @@ pub enum Cmd {
     },
 }
 
+fn parse_shard(text: &str) -> Result<crate::state::Shard, String> {
+    crate::state::Shard::parse(text)
+}
+
 /// `tapline state` actions.
 #[derive(Debug, Subcommand)]
 pub enum StateAction {
@@ -172,7 +181,8 @@ const RUN_EXAMPLES: &str = "Examples:
   tapline run
   tapline run --full-refresh                   # every stream again; the whole state is replaced
   tapline run --full-refresh --select issues   # issues again; the other bookmarks are kept
-  tapline run --select commits --output json";
+  tapline run --select commits --output json
+  tapline run --shard 2/3                      # one of three workers; then `tapline dbt run`";
 
 const STATE_EXAMPLES: &str = "Examples:
   tapline state show > backup.json

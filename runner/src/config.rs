@@ -100,12 +100,17 @@ pub struct StateSettings {
     /// SQLite file holding bookmarks and run history.
     #[serde(default = "default_state_database")]
     pub database: PathBuf,
+    /// A PostgreSQL database instead (`postgres://user:pass@host/db` or `host=… dbname=…`),
+    /// shared by runs on many machines; its password is masked everywhere.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 impl Default for StateSettings {
     fn default() -> Self {
         Self {
             database: default_state_database(),
+            url: None,
         }
     }
 }

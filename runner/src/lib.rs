@@ -5,8 +5,9 @@
 //! - [`config`] (the pipeline file as serde data) → [`plan`] (resolved, checked); [`expand`]
 //!   does `${VAR}` expansion.
 //! - [`run`]: one run: processes ([`process`]), the forwarder between them ([`forward`]),
-//!   stderr relays ([`relay`]), the state store ([`state_store`]), the report ([`summary`]);
-//!   children's files in memory ([`handoff`]), or in a private folder ([`run_dir`]).
+//!   stderr relays ([`relay`]), the state store ([`state`]: SQLite [`state_store`] or
+//!   PostgreSQL), the report ([`summary`]); children's files in memory ([`handoff`]), or in a
+//!   private folder ([`run_dir`]).
 //! - [`dbt`]: dbt with the pipeline's environment and its managed venv.
 //! - [`commands`]: one module per subcommand; [`cli`]: the arguments.
 
@@ -26,6 +27,7 @@ pub mod relay;
 pub mod report;
 pub mod run;
 pub mod run_dir;
+pub mod state;
 pub mod state_store;
 pub mod summary;
 

@@ -28,8 +28,10 @@ pub struct Plan {
     pub target: Program,
     /// dbt, when it runs after the load.
     pub dbt: Option<DbtPlan>,
-    /// The state database.
+    /// The state database (SQLite).
     pub state_db: PathBuf,
+    /// Where the state lives: `state_db`, or PostgreSQL.
+    pub state: crate::state::Location,
     /// Secret values from the configs, masked in everything tapline prints or stores.
     pub secrets: Vec<String>,
 }
@@ -125,6 +127,32 @@ pub fn state_location(file: &Path) -> Result<(String, PathBuf), ConfigError> {
     Ok((pipeline.name, base.join(pipeline.state.database)))
 }
 
+/// Like [`state_location`], with the store the pipeline's `[state]` names.
+pub fn state_store_location(file: &Path) -> Result<(String, crate::state::Location), ConfigError> {
+    let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
+        file: file.to_path_buf(),
+        problems: vec![format!("cannot read: {e}")],
+    })?;
+    let env = |name: &str| std::env::var(name).ok();
+    let url = parse(&text, &env).ok().and_then(|p| p.state.url);
+    let (name, db) = state_location(file)?;
+    Ok((name, location(url, db)))
+}
+
+fn location(url: Option<String>, db: PathBuf) -> crate::state::Location {
+    match url {
+        Some(url) => crate::state::Location::Postgres(url),
+        None => crate::state::Location::Sqlite(db),
+    }
+}
+
+/// The password of a PostgreSQL connection string, if it has one.
+fn url_password(url: &str) -> Option<String> {
+    let config: postgres::Config = url.parse().ok()?;
+    let password = String::from_utf8_lossy(config.get_password()?).into_owned();
+    (!password.is_empty()).then_some(password)
+}
+
 /// Parses pipeline text: TOML, then `${VAR}` expansion, then the typed structure.
 pub fn parse(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Pipeline, Vec<String>> {
     let mut doc: toml::Value = toml::from_str(text).map_err(|e| vec![one_line(&e.to_string())])?;
@@ -167,6 +195,11 @@ fn resolve(p: Pipeline, file: &Path, base: &Path) -> Result<Plan, Vec<String>> {
         "target.executable",
         &mut problems,
     );
+    if let Some(Err(e)) = p.state.url.as_deref().map(str::parse::<postgres::Config>) {
+        problems.push(format!(
+            "state.url: not a PostgreSQL connection string: {e}"
+        ));
+    }
     if p.tap.select.as_ref().is_some_and(Vec::is_empty) {
         problems
             .push("tap.select: list at least one stream, or leave `select` out to sync all".into());
@@ -215,6 +248,8 @@ fn resolve(p: Pipeline, file: &Path, base: &Path) -> Result<Plan, Vec<String>> {
     let mut secrets = Vec::new();
     collect_secrets(&tap.config, &mut secrets);
     collect_secrets(&target.config, &mut secrets);
+    secrets.extend(p.state.url.as_deref().and_then(url_password));
+    let state_db = base.join(p.state.database);
     Ok(Plan {
         name: p.name,
         file: file.to_path_buf(),
@@ -224,7 +259,8 @@ fn resolve(p: Pipeline, file: &Path, base: &Path) -> Result<Plan, Vec<String>> {
         catalog_flag: p.tap.catalog_flag,
         target,
         dbt,
-        state_db: base.join(p.state.database),
+        state: location(p.state.url, state_db.clone()),
+        state_db,
         secrets,
     })
 }
@@ -405,6 +441,34 @@ database = ".tapline/state.db"
         let config = serde_json::json!({"auth_token": "abc", "nested": {"password": "pw"}, "database": "x", "api_key": ""});
         collect_secrets(config.as_object().expect("object"), &mut out);
         assert_eq!(out, vec!["abc", "pw"]);
+    }
+
+    #[test]
+    fn the_state_urls_password_is_a_secret_and_a_bad_url_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("tapline.toml");
+        let text = |url: &str| {
+            format!(
+                "name = \"p\"\n[tap]\nexecutable = \"sh\"\n[target]\nexecutable = \"sh\"\n[state]\nurl = \"{url}\"\n"
+            )
+        };
+        let url = "postgres://tapline:s3cret@db.example:5433/state";
+        std::fs::write(&file, text(url)).expect("writes");
+        let plan = Plan::load_with(&file, &no_env).expect("valid");
+        assert_eq!(plan.secrets, vec!["s3cret"]);
+        assert_eq!(plan.state, crate::state::Location::Postgres(url.into()));
+        std::fs::write(
+            &file,
+            text("postgres://tapline:s3cret@db.example:port/state"),
+        )
+        .expect("writes");
+        let err = Plan::load_with(&file, &no_env).expect_err("bad port");
+        let err = err.to_string();
+        assert!(
+            err.contains("state.url: not a PostgreSQL connection string")
+                && !err.contains("s3cret"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -19,7 +19,8 @@ use crate::plan::Plan;
 use crate::process::{signal_group, spawn};
 use crate::progress::Progress;
 use crate::relay::{Metrics, mask, relay};
-use crate::state_store::{RunStatus, StateStore, without_streams};
+use crate::state::{Backend, Shard, StateError};
+use crate::state_store::{RunStatus, without_streams};
 use crate::summary::{Report, table_rows};
 
 /// Exit codes, as the README documents them.
@@ -48,6 +49,8 @@ pub struct Options {
     pub no_dbt: bool,
     /// No progress display.
     pub quiet: bool,
+    /// Run one shard of the partitions ([`Shard`]), without dbt, merging its bookmarks.
+    pub shard: Option<Shard>,
 }
 
 /// Set by the signal handler: stop the tap, keep what the target committed.
@@ -63,10 +66,13 @@ pub fn selected<'a>(plan: &'a Plan, options: &'a Options) -> Option<&'a [String]
 pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Result<Report> {
     let started = Instant::now();
     sweep_leftovers();
-    let store = StateStore::open(&plan.state_db)?;
-    let _lock = store.lock(&plan.name)?;
-    // With the lock taken, a run of this pipeline still `running` was killed.
-    store.mark_killed(&plan.name)?;
+    let store = crate::state::open(&plan.state)?;
+    let _lock = store.lock(&plan.name, options.shard)?;
+    // With the pipeline's lock held alone, a run of it still `running` was killed (shards share
+    // that lock with each other, so they leave this to the next unsharded run).
+    if options.shard.is_none() {
+        store.mark_killed(&plan.name)?;
+    }
     let run_id = store.begin_run(&plan.name, &crate::now_rfc3339())?;
     let mut report = Report {
         pipeline: plan.name.clone(),
@@ -80,7 +86,14 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
         tables: Vec::new(),
         error: None,
     };
-    let outcome = load(plan, options, interrupt, &store, run_id, &mut report);
+    let outcome = load(
+        plan,
+        options,
+        interrupt,
+        store.as_ref(),
+        run_id,
+        &mut report,
+    );
     let interrupted = interrupt.load(Ordering::SeqCst);
     // A full refresh's bookmarks replace the stored ones only when it succeeded.
     let outcome = match outcome {
@@ -107,7 +120,11 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     report.exit_code = code;
     report.error = error.map(|e| mask(&e, &plan.secrets));
     if status == RunStatus::Success {
-        let dbt = plan.dbt.as_ref().filter(|_| !options.no_dbt);
+        // Shards run without dbt: one dbt step runs after all of them.
+        let dbt = plan
+            .dbt
+            .as_ref()
+            .filter(|_| !options.no_dbt && options.shard.is_none());
         if let Some(Err(e)) =
             dbt.map(|dbt| crate::dbt::run_commands(plan, dbt, interrupt, &mut report.dbt))
         {
@@ -129,14 +146,17 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     }
     report.seconds = started.elapsed().as_secs_f64();
     let records = serde_json::to_value(&report.records).unwrap_or_default();
-    store.finish_run(
+    // A store that lost its lock or connection still lets the report be printed.
+    if let Err(e) = store.finish_run(
         run_id,
         report.status,
         report.seconds,
         &records,
         report.requests,
         report.error.as_deref(),
-    )?;
+    ) {
+        tracing::warn!("recording how the run ended: {e}");
+    }
     Ok(report)
 }
 
@@ -155,13 +175,18 @@ fn load(
     plan: &Plan,
     options: &Options,
     interrupt: &Interrupt,
-    store: &StateStore,
+    store: &dyn Backend,
     run_id: i64,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     // Configs hold tokens: they are handed to the children in memory, never written to disk.
     let mut handoff = Handoff::from_env();
-    let tap_config = handoff.file("tap.json", &Value::Object(plan.tap.config.clone()))?;
+    let mut tap_settings = plan.tap.config.clone();
+    if let Some(shard) = options.shard {
+        let value = format!("{}/{}", shard.index, shard.count);
+        tap_settings.insert("shard".into(), Value::String(value));
+    }
+    let tap_config = handoff.file("tap.json", &Value::Object(tap_settings))?;
     let target_config = handoff.file("target.json", &Value::Object(plan.target.config.clone()))?;
     let mut tap_files: Vec<(&str, ChildFile)> = Vec::new();
     if options.full_refresh {
@@ -179,8 +204,8 @@ fn load(
             .map(|state| without_streams(&plan.name, state, streams))
             .transpose()?,
     };
-    if let Some(state) = tap_state {
-        tap_files.push(("--state", handoff.file("state.json", &state)?));
+    if let Some(state) = &tap_state {
+        tap_files.push(("--state", handoff.file("state.json", state)?));
     }
     if let Some(select) = selected(plan, options) {
         let catalog = discover(plan, &tap_config, select)?;
@@ -241,13 +266,12 @@ fn load(
         ),
     ];
     let saved = Arc::new(AtomicU64::new(0));
-    let states = store_states(
-        target.stdout.take(),
-        plan,
-        run_id,
-        options.full_refresh,
-        &saved,
-    )?;
+    let writes = Writes {
+        full_refresh: options.full_refresh,
+        merge_base: options.shard.map(|_| tap_state),
+        tap_pid: tap.id(),
+    };
+    let states = store_states(target.stdout.take(), plan, store, run_id, writes, &saved)?;
     let forwarder = {
         let tap_out = tap.stdout.take().context("tap stdout")?;
         let target_in = target.stdin.take().context("target stdin")?;
@@ -292,6 +316,12 @@ fn load(
     report.states_saved = saved.load(Ordering::Relaxed);
 
     let interrupted = interrupt.load(Ordering::SeqCst);
+    // A bookmark the store refused (its run lock lost) stopped the tap: that is the cause.
+    if let Err(e) = &states_error
+        && e.downcast_ref::<StateError>().is_some()
+    {
+        return states_error;
+    }
     match forwarded {
         Err(ForwardError::Write(_)) | Ok(_) => {}
         Err(e) => bail!(e),
@@ -368,16 +398,29 @@ fn relay_thread(
     }))
 }
 
-/// Stores every line the target prints as the pipeline's bookmark, the moment it arrives.
+/// How the bookmarks of a run are stored.
+struct Writes {
+    /// Into the full refresh's slot.
+    full_refresh: bool,
+    /// A shard's: merged into the stored state, given the state its tap was started with.
+    merge_base: Option<Option<Value>>,
+    /// The tap, stopped when the store refuses a bookmark.
+    tap_pid: u32,
+}
+
+/// Stores every line the target prints as the pipeline's bookmark, the moment it arrives. When
+/// the store refuses one (the run's lock is lost), the tap is stopped and nothing more is
+/// stored.
 fn store_states(
     from: Option<std::process::ChildStdout>,
     plan: &Plan,
+    store: &dyn Backend,
     run_id: i64,
-    full_refresh: bool,
+    writes: Writes,
     saved: &Arc<AtomicU64>,
 ) -> anyhow::Result<JoinHandle<anyhow::Result<()>>> {
     let from = from.context("target stdout")?;
-    let store = StateStore::open(&plan.state_db)?.recording_run(run_id);
+    let store = store.reopen(run_id)?;
     let name = plan.name.clone();
     let label = plan.target.label.clone();
     let saved = Arc::clone(saved);
@@ -391,10 +434,19 @@ fn store_states(
             }
             match serde_json::from_str::<Value>(&line) {
                 Ok(value) => {
-                    if full_refresh {
-                        store.set_refresh_state(&name, &value)?;
-                    } else {
-                        store.set_state(&name, &value)?;
+                    let stored = match (&writes.merge_base, writes.full_refresh) {
+                        (_, true) => store.set_refresh_state(&name, &value),
+                        (Some(base), false) => store.merge_state(&name, base.as_ref(), &value),
+                        (None, false) => store.set_state(&name, &value),
+                    };
+                    if let Err(e) = stored {
+                        if let Ok(pid) = i32::try_from(writes.tap_pid) {
+                            let _ = nix::sys::signal::killpg(
+                                nix::unistd::Pid::from_raw(pid),
+                                Signal::SIGTERM,
+                            );
+                        }
+                        return Err(anyhow::Error::new(e));
                     }
                     saved.fetch_add(1, Ordering::Relaxed);
                 }

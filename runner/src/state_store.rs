@@ -15,7 +15,7 @@ use serde_json::Value;
 use singer::State;
 
 /// Runs kept per pipeline.
-const KEEP_RUNS: i64 = 100;
+pub const KEEP_RUNS: i64 = 100;
 
 /// A problem with the state database.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +105,9 @@ pub struct RunRecord {
     /// The error, if any.
     pub error: Option<String>,
 }
+
+/// The error a killed run is given in the history.
+pub const KILLED: &str = "killed: it ended without recording how (SIGKILL, power loss or out of memory); its duration ends at its last stored bookmark";
 
 /// The open state database.
 pub struct StateStore {
@@ -264,6 +267,19 @@ impl StateStore {
         Ok(removed)
     }
 
+    /// Replaces the bookmark of `pipeline` with `f` of the stored one, in one transaction.
+    pub fn update_state(
+        &self,
+        pipeline: &str,
+        f: impl FnOnce(Option<Value>) -> Value,
+    ) -> Result<(), StoreError> {
+        let tx = self.immediate()?;
+        let current = self.slot(pipeline, "current")?;
+        self.put(pipeline, "current", &f(current))?;
+        self.stamp_run()?;
+        self.commit(tx)
+    }
+
     /// Records the start of a run; returns its id.
     pub fn begin_run(&self, pipeline: &str, started_at: &str) -> Result<i64, StoreError> {
         self.exec(
@@ -303,9 +319,9 @@ impl StateStore {
             .execute(
                 "UPDATE runs SET status = 'killed',
                    seconds = max(0.0, unixepoch(last_state_at, 'subsec') - unixepoch(started_at, 'subsec')),
-                   error = coalesce(error, 'killed: it ended without recording how (SIGKILL, power loss or out of memory); its duration ends at its last stored bookmark')
+                   error = coalesce(error, ?2)
                  WHERE pipeline = ?1 AND status = 'running'",
-                params![pipeline],
+                params![pipeline, KILLED],
             )
             .map_err(|source| StoreError::Sql {
                 path: self.path.clone(),
@@ -369,16 +385,24 @@ impl StateStore {
 
     /// [`StateStore::put`], and the time in the recorded run's row, in one transaction.
     fn put_in_run(&self, pipeline: &str, slot: &str, value: &Value) -> Result<(), StoreError> {
-        let Some(run) = self.run else {
+        if self.run.is_none() {
             return self.put(pipeline, slot, value);
-        };
+        }
         let tx = self.immediate()?;
         self.put(pipeline, slot, value)?;
-        self.exec(
-            "UPDATE runs SET last_state_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
-            params![run],
-        )?;
+        self.stamp_run()?;
         self.commit(tx)
+    }
+
+    /// Stamps the recorded run's row with the time, inside the caller's transaction.
+    fn stamp_run(&self) -> Result<(), StoreError> {
+        if let Some(run) = self.run {
+            self.exec(
+                "UPDATE runs SET last_state_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?1",
+                params![run],
+            )?;
+        }
+        Ok(())
     }
 
     /// Begins a transaction that takes the write lock at once (a read-modify-write cannot then

@@ -73,13 +73,19 @@ pub struct Table {
     nul_warned: HashSet<usize>,
 }
 
+/// Advisory lock key held around DDL until the transaction ends, so targets loading the same
+/// tables at once (the shards of a sharded run) create and widen them one at a time; the
+/// second finds the first's table or column and leaves it.
+const DDL_LOCK: i64 = 0x7461_706c_696e_6544;
+
 impl Postgres {
     /// Uses `client`, loading into `schema` (created when missing).
     pub fn new(mut client: Client, schema: &str) -> Result<Self, DbError> {
         let schema = fit(schema, MAX_IDENTIFIER_BYTES);
         client.batch_execute(&format!(
             "SET TIME ZONE 'UTC'; SET synchronous_commit = on; SET client_min_messages = warning;
-             CREATE SCHEMA IF NOT EXISTS {}",
+             SELECT pg_advisory_lock({DDL_LOCK}); CREATE SCHEMA IF NOT EXISTS {};
+             SELECT pg_advisory_unlock({DDL_LOCK})",
             quote(&schema)
         ))?;
         Ok(Self {
@@ -237,7 +243,7 @@ impl Backend for Postgres {
             defs.push(format!("PRIMARY KEY ({})", pk.join(", ")));
         }
         let sql = format!(
-            "CREATE TABLE {} ({})",
+            "SELECT pg_advisory_xact_lock({DDL_LOCK}); CREATE TABLE IF NOT EXISTS {} ({})",
             self.qualified(table),
             defs.join(", ")
         );
@@ -246,7 +252,7 @@ impl Backend for Postgres {
 
     fn add_column(&mut self, table: &str, column: &str, kind: Kind) -> Result<(), DbError> {
         let sql = format!(
-            "ALTER TABLE {} ADD COLUMN {} {}",
+            "SELECT pg_advisory_xact_lock({DDL_LOCK}); ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}",
             self.qualified(table),
             quote(column),
             TYPES.get(kind)
@@ -378,7 +384,8 @@ impl Backend for Postgres {
         let t = self.qualified(REJECTED_TABLE);
         if !self.rejected_ready {
             self.exec(&format!(
-                "CREATE TABLE IF NOT EXISTS {t} (stream text, line bigint, error text, record text, \
+                "SELECT pg_advisory_xact_lock({DDL_LOCK}); \
+                 CREATE TABLE IF NOT EXISTS {t} (stream text, line bigint, error text, record text, \
                  received_at timestamptz, record_sha256 text, PRIMARY KEY (stream, record_sha256))"
             ))?;
             self.rejected_ready = true;

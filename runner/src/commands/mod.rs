@@ -23,6 +23,7 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
             no_dbt,
             output,
             quiet,
+            shard,
         } => run::run(
             &config,
             &Options {
@@ -30,6 +31,7 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
                 select,
                 no_dbt,
                 quiet,
+                shard,
             },
             output,
             interrupt,

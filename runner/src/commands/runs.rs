@@ -5,18 +5,17 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::Output;
-use crate::state_store::StateStore;
 
 /// Prints the pipeline's runs, newest first.
 pub fn runs(config: &Path, output: Output) -> anyhow::Result<ExitCode> {
-    let (name, state_db) = match crate::plan::state_location(config) {
+    let (name, location) = match crate::plan::state_store_location(config) {
         Ok(location) => location,
         Err(e) => {
             eprintln!("tapline: error: {e}");
             return Ok(ExitCode::from(crate::run::exit::CONFIG));
         }
     };
-    let runs = StateStore::open(&state_db)?.runs(&name)?;
+    let runs = crate::state::open(&location)?.runs(&name)?;
     let mut out = std::io::stdout().lock();
     if output == Output::Json {
         writeln!(out, "{}", serde_json::to_string(&runs)?)?;

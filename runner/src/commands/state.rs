@@ -8,18 +8,17 @@ use anyhow::Context as _;
 use serde_json::{Value, json};
 
 use crate::cli::{StateAction, StateFormat};
-use crate::state_store::StateStore;
 
 /// Shows, sets or clears the pipeline's stored state.
 pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
-    let (name, state_db) = match crate::plan::state_location(config) {
+    let (name, location) = match crate::plan::state_store_location(config) {
         Ok(location) => location,
         Err(e) => {
             eprintln!("tapline: error: {e}");
             return Ok(ExitCode::from(crate::run::exit::CONFIG));
         }
     };
-    let store = StateStore::open(&state_db)?;
+    let store = crate::state::open(&location)?;
     match action {
         StateAction::Show { format } => {
             let mut out = std::io::stdout().lock();
@@ -35,7 +34,7 @@ pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
             }
         }
         StateAction::Set { file } => {
-            let _lock = store.lock(&name)?;
+            let _lock = store.lock(&name, None)?;
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
             let value: Value = serde_json::from_str(&text)
@@ -50,7 +49,7 @@ pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
             eprintln!("tapline: state of `{}` set from {}", name, file.display());
         }
         StateAction::Clear { select: None } => {
-            let _lock = store.lock(&name)?;
+            let _lock = store.lock(&name, None)?;
             store.clear_state(&name)?;
             eprintln!("tapline: state of `{}` cleared", name);
         }
@@ -61,7 +60,7 @@ pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
                 streams.iter().all(|s| !s.trim().is_empty()),
                 "--select: a stream name is empty"
             );
-            let _lock = store.lock(&name)?;
+            let _lock = store.lock(&name, None)?;
             let removed = store.clear_streams(&name, &streams)?;
             let absent: Vec<&str> = streams
                 .iter()

@@ -1,8 +1,10 @@
 //! `tapline` end to end, against fake-github and the real tap and target binaries: runs,
-//! incremental runs, failures and their exit codes, crashes, the run lock, secrets.
+//! incremental runs, failures and their exit codes, crashes, the run lock, secrets, shared state in PostgreSQL and sharded runs.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[path = "../../../target-postgres/testsupport/cluster.rs"]
+mod cluster;
 mod support;
 mod truth;
 
@@ -15,4 +17,6 @@ mod lock;
 mod run;
 mod schema_file;
 mod secrets;
+mod shards;
+mod shared_state;
 mod state_surgery;

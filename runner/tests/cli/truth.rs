@@ -181,11 +181,61 @@ pub fn assert_equals_truth(
     repos: &[&str],
     streams: &[&str],
 ) -> usize {
+    compare(&mut |stream| loaded(db, stream), fake, repos, streams)
+}
+
+/// [`assert_equals_truth`] for a PostgreSQL database (the tables in the connection's
+/// `search_path`), its values read as text: `t`/`f` as 1/0, timestamps in UTC as RFC 3339.
+pub fn assert_pg_equals_truth(
+    db: &mut postgres::Client,
+    fake: &RunningFake,
+    repos: &[&str],
+    streams: &[&str],
+) -> usize {
+    db.batch_execute("SET TIME ZONE 'UTC'").unwrap();
+    compare(&mut |stream| loaded_pg(db, stream), fake, repos, streams)
+}
+
+/// What a PostgreSQL database holds for `stream`, as [`loaded`] reads SQLite.
+fn loaded_pg(db: &mut postgres::Client, stream: &str) -> Rows {
+    let text = |v: Option<&str>| {
+        v.map(|v| match v {
+            "t" => "1".to_owned(),
+            "f" => "0".to_owned(),
+            v if v.len() >= 22 && v.as_bytes()[10] == b' ' && v.ends_with("+00") => {
+                format!("{}T{}Z", &v[..10], &v[11..v.len() - 3])
+            }
+            v => v.to_owned(),
+        })
+    };
+    let mut rows = Rows::new();
+    for message in db
+        .simple_query(query(stream))
+        .unwrap_or_else(|e| panic!("{stream}: {e}"))
+    {
+        if let postgres::SimpleQueryMessage::Row(r) = message {
+            let key = text(r.get(0)).unwrap_or_default();
+            let fields = (1..r.len()).map(|i| text(r.get(i))).collect();
+            assert!(
+                rows.insert(key.clone(), fields).is_none(),
+                "{stream}: key {key} twice"
+            );
+        }
+    }
+    rows
+}
+
+fn compare(
+    loaded: &mut dyn FnMut(&str) -> Rows,
+    fake: &RunningFake,
+    repos: &[&str],
+    streams: &[&str],
+) -> usize {
     let mut problems = Vec::new();
     let mut checked = 0;
     for stream in streams {
         let want = expected(fake, repos, stream);
-        let have = loaded(db, stream);
+        let have = loaded(stream);
         checked += want.len();
         let missing: Vec<&String> = want.keys().filter(|k| !have.contains_key(*k)).collect();
         let extra: Vec<&String> = have.keys().filter(|k| !want.contains_key(*k)).collect();

@@ -123,7 +123,7 @@ impl SettingDef {
 }
 
 /// Names of the engine's own settings (they cannot be redeclared by a connector).
-pub const BUILTIN: [&str; 9] = [
+pub const BUILTIN: [&str; 10] = [
     "start_date",
     "user_agent",
     "max_concurrency",
@@ -133,6 +133,7 @@ pub const BUILTIN: [&str; 9] = [
     "max_rate_limit_wait_s",
     "lookback_s",
     "definitions",
+    "shard",
 ];
 
 /// The engine's own settings as data, with their schemas.
@@ -179,6 +180,11 @@ pub fn builtin() -> BTreeMap<&'static str, Value> {
                        {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}],
                    "default": 0,
                    "description": "Seconds before the bookmark an incremental run starts: a number for every stream (raising the definitions' own lookback), or an object of stream name → seconds."}),
+        ),
+        (
+            "shard",
+            json!({"type": "string", "pattern": "^[0-9]+/[0-9]+$",
+                   "description": "K/N: run only the partitions whose FNV-1a hash falls in shard K of N, and only partitioned incremental streams (the others run unsharded)."}),
         ),
         (
             "definitions",

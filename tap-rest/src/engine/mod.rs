@@ -11,6 +11,7 @@
 //!   `children`: child streams of a parent's page.
 //! - [`bookmarks`]: bookmark arithmetic and partition entries.
 //! - [`catalog`]: discovery and selection; [`schemas`]: schemas completed from an endpoint.
+//! - [`shard`]: which partitions a sharded run takes.
 //! - [`sync`]: the orchestrator and the single ordered writer.
 //! - [`metrics`]: Singer metric lines; [`error`]: errors.
 
@@ -26,6 +27,7 @@ pub mod partitions;
 pub mod records;
 pub mod request;
 pub mod schemas;
+pub mod shard;
 pub mod sync;
 mod walk;
 

@@ -21,6 +21,7 @@ use super::job::Job;
 use super::partitions;
 use super::records::Pipeline;
 use super::request::Scope;
+use super::shard::Shard;
 use crate::defs::partitions::Missing;
 use crate::defs::stream::Zone;
 use crate::defs::{Definitions, Replication, StreamDef};
@@ -190,7 +191,8 @@ pub async fn run<W: Write + Send + 'static>(
     for name in unknown {
         tracing::warn!("catalog stream `{name}` is not defined; ignored");
     }
-    let streams = plan(defs, schemas, &selected);
+    let mut streams = plan(defs, schemas, &selected);
+    let shard = Shard::from_settings(&opts.settings)?;
     let schema_messages: Vec<Message> = streams
         .iter()
         .filter(|p| p.emit)
@@ -229,19 +231,38 @@ pub async fn run<W: Write + Send + 'static>(
         _ => partitions::Resolved::default(),
     };
 
-    // Jobs: every top-level stream × partition, the heaviest streams first.
+    // Jobs: every top-level stream × partition (of the shard), the heaviest streams first.
     let key = defs.partitions.as_ref().map(|p| p.key.clone());
+    let case_insensitive = defs.partitions.as_ref().is_some_and(|p| p.case_insensitive);
     let mut jobs: Vec<(usize, Map<String, Value>, Missing)> = Vec::new();
-    for (s, p) in streams.iter().enumerate() {
+    for (s, p) in streams.iter_mut().enumerate() {
         if p.parent.is_some() {
             continue;
         }
+        if let Some(shard) = shard
+            && (p.version.is_some() || !p.def.partitioned || key.is_none())
+        {
+            tracing::info!(
+                "{}: not run by shard {}/{} (full-table or unpartitioned streams run unsharded)",
+                p.def.name,
+                shard.index,
+                shard.count
+            );
+            p.version = None;
+            continue;
+        }
         match (&key, p.def.partitioned) {
-            (Some(key), true) => jobs.extend(resolved.values.iter().map(|v| {
-                let mut ctx = Map::new();
-                ctx.insert(key.clone(), Value::String(v.value.clone()));
-                (s, ctx, v.missing)
-            })),
+            (Some(key), true) => jobs.extend(
+                resolved
+                    .values
+                    .iter()
+                    .filter(|v| shard.is_none_or(|shard| shard.holds(&v.value, case_insensitive)))
+                    .map(|v| {
+                        let mut ctx = Map::new();
+                        ctx.insert(key.clone(), Value::String(v.value.clone()));
+                        (s, ctx, v.missing)
+                    }),
+            ),
             _ => jobs.push((s, Map::new(), Missing::Fail)),
         }
     }

@@ -16,3 +16,4 @@ mod partitions;
 mod rate_limits;
 mod reanchor;
 mod schemas;
+mod shards;
