@@ -9,6 +9,7 @@
 //! - [`dbt`]: dbt with the pipeline's environment and its managed venv.
 //! - [`commands`]: one module per subcommand; [`cli`]: the arguments.
 
+pub mod about;
 pub mod builtin;
 pub mod cli;
 pub mod commands;
@@ -22,6 +23,7 @@ pub mod process;
 pub mod progress;
 pub mod relay;
 pub mod run;
+pub mod settings_check;
 pub mod state_store;
 pub mod summary;
 

@@ -84,13 +84,21 @@ impl Plan {
     /// Reads, expands, checks and resolves the pipeline file at `file`.
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
         let env = |name: &str| std::env::var(name).ok();
-        Self::load_with(file, &env)
+        Self::load_with(file, &env, true)
     }
 
-    /// Like [`Plan::load`], with an explicit environment (for tests).
+    /// Like [`Plan::load`]; without `dbt` the `[dbt]` section is neither checked nor kept (a
+    /// run with `--no-dbt` needs no dbt project).
+    pub fn load_for(file: &Path, dbt: bool) -> Result<Self, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok();
+        Self::load_with(file, &env, dbt)
+    }
+
+    /// Like [`Plan::load_for`], with an explicit environment (for tests).
     pub fn load_with(
         file: &Path,
         env: &dyn Fn(&str) -> Option<String>,
+        dbt: bool,
     ) -> Result<Self, ConfigError> {
         let fail = |problems: Vec<String>| ConfigError {
             file: file.to_path_buf(),
@@ -98,7 +106,10 @@ impl Plan {
         };
         let text =
             std::fs::read_to_string(file).map_err(|e| fail(vec![format!("cannot read: {e}")]))?;
-        let pipeline = parse(&text, env).map_err(fail)?;
+        let mut pipeline = parse(&text, env).map_err(fail)?;
+        if !dbt {
+            pipeline.dbt = None;
+        }
         let base_dir = std::path::absolute(file)
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf))

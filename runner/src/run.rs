@@ -18,7 +18,7 @@ use crate::forward::{self, ForwardError};
 use crate::plan::Plan;
 use crate::process::{signal_group, spawn};
 use crate::progress::Progress;
-use crate::relay::{Metrics, mask, relay};
+use crate::relay::{Metrics, Tail, mask, relay_keeping};
 use crate::state_store::{RunStatus, StateStore, without_streams};
 use crate::summary::{Report, table_rows};
 
@@ -62,6 +62,10 @@ pub fn selected<'a>(plan: &'a Plan, options: &'a Options) -> Option<&'a [String]
 /// Runs `plan` once; the report says how it ended (its `exit_code` included).
 pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Result<Report> {
     let started = Instant::now();
+    // A selection the tap does not know is the user's mistake, found before any run starts.
+    let catalog = selected(plan, options)
+        .map(|streams| select_streams(plan, streams))
+        .transpose()?;
     let store = StateStore::open(&plan.state_db)?;
     let _lock = store.lock(&plan.name)?;
     let run_id = store.begin_run(&plan.name, &crate::now_rfc3339())?;
@@ -71,13 +75,14 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
         exit_code: exit::OK,
         records: BTreeMap::new(),
         requests: 0,
+        http: crate::summary::HttpEvents::default(),
         states_saved: 0,
         seconds: 0.0,
         dbt: Vec::new(),
         tables: Vec::new(),
         error: None,
     };
-    let outcome = load(plan, options, interrupt, &store, &mut report);
+    let outcome = load(plan, options, catalog, interrupt, &store, &mut report);
     let interrupted = interrupt.load(Ordering::SeqCst);
     // A full refresh's bookmarks replace the stored ones only when it succeeded.
     let outcome = match outcome {
@@ -141,6 +146,7 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
 fn load(
     plan: &Plan,
     options: &Options,
+    catalog: Option<Value>,
     interrupt: &Interrupt,
     store: &StateStore,
     report: &mut Report,
@@ -182,8 +188,7 @@ fn load(
             private_json(tmp.path(), "state.json", &state)?,
         ]);
     }
-    if let Some(select) = selected(plan, options) {
-        let catalog = discover(plan, &tap_config, select)?;
+    if let Some(catalog) = catalog {
         tap_args.extend([
             plan.catalog_flag.as_str().into(),
             private_json(tmp.path(), "catalog.json", &catalog)?,
@@ -217,20 +222,21 @@ fn load(
     };
 
     let metrics = Arc::new(Metrics::default());
-    let progress = Arc::new(Progress::new(options.quiet));
+    let progress = Arc::new(Progress::new(options.quiet, Arc::clone(&metrics)));
+    let tails = [Arc::new(Tail::default()), Arc::new(Tail::default())];
     let relays = [
         relay_thread(
             tap.stderr.take(),
             &plan.tap.label,
             plan,
-            &metrics,
+            (&metrics, &tails[0]),
             &progress,
         ),
         relay_thread(
             target.stderr.take(),
             &plan.target.label,
             plan,
-            &metrics,
+            (&metrics, &tails[1]),
             &progress,
         ),
     ];
@@ -240,13 +246,12 @@ fn load(
         let tap_out = tap.stdout.take().context("tap stdout")?;
         let target_in = target.stdin.take().context("target stdin")?;
         let progress_view = Arc::clone(&progress);
-        let requests = Arc::clone(&metrics);
         std::thread::spawn(move || {
             let mut target_in = BufWriter::with_capacity(1 << 16, target_in);
             let (counts, result) = forward::forward(
                 BufReader::with_capacity(1 << 16, tap_out),
                 &mut target_in,
-                |counts| progress_view.update(counts, requests.requests()),
+                |counts| progress_view.update(counts),
             );
             (counts, result, target_in)
         })
@@ -277,6 +282,7 @@ fn load(
     progress.finish();
     report.records = counts.records;
     report.requests = metrics.requests();
+    report.http = crate::summary::HttpEvents::from(metrics.as_ref());
     report.states_saved = saved.load(Ordering::Relaxed);
 
     let interrupted = interrupt.load(Ordering::SeqCst);
@@ -284,13 +290,19 @@ fn load(
         Err(ForwardError::Write(_)) | Ok(_) => {}
         Err(e) => bail!(e),
     }
+    let cause = |tail: &Tail| tail.cause().map_or_else(String::new, |c| format!(": {c}"));
     if (target_gone || !target_status.success()) && !interrupted {
-        bail!("{} failed ({target_status})", plan.target.label);
+        bail!(
+            "{} failed ({target_status}){}",
+            plan.target.label,
+            cause(&tails[1])
+        );
     }
     if !tap_status.success() && !interrupted {
         bail!(
-            "{} failed ({tap_status}); the database keeps what the last stored bookmark covers",
-            plan.tap.label
+            "{} failed ({tap_status}){}; the database keeps what the last stored bookmark covers",
+            plan.tap.label,
+            cause(&tails[0])
         );
     }
     states_error?;
@@ -310,6 +322,31 @@ fn private_json(dir: &Path, name: &str, value: &Value) -> anyhow::Result<PathBuf
     serde_json::to_writer(&mut file, value)?;
     file.flush()?;
     Ok(path)
+}
+
+/// A `--select` or `select` naming streams the tap does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("select: unknown stream(s) {unknown} (the tap has: {known})")]
+pub struct UnknownStreams {
+    /// The names not found, comma-separated.
+    pub unknown: String,
+    /// The tap's streams, comma-separated.
+    pub known: String,
+}
+
+/// Runs the tap's `--discover` with its config in a private folder of its own and selects
+/// `streams` in its catalog.
+fn select_streams(plan: &Plan, streams: &[String]) -> anyhow::Result<Value> {
+    let tmp = tempfile::Builder::new()
+        .prefix("tapline-")
+        .tempdir()
+        .context("creating a temporary folder")?;
+    let config = private_json(
+        tmp.path(),
+        "tap.json",
+        &Value::Object(plan.tap.config.clone()),
+    )?;
+    discover(plan, &config, streams)
 }
 
 /// Runs the tap's `--discover` and selects `streams` in its catalog.
@@ -336,11 +373,11 @@ fn discover(plan: &Plan, tap_config: &Path, streams: &[String]) -> anyhow::Resul
             .iter()
             .map(|s| s.tap_stream_id.as_str())
             .collect();
-        bail!(
-            "select: unknown stream(s) {} (the tap has: {})",
-            unknown.join(", "),
-            known.join(", ")
-        );
+        return Err(UnknownStreams {
+            unknown: unknown.join(", "),
+            known: known.join(", "),
+        }
+        .into());
     }
     Ok(serde_json::to_value(catalog)?)
 }
@@ -349,21 +386,23 @@ fn relay_thread(
     from: Option<impl std::io::Read + Send + 'static>,
     label: &str,
     plan: &Plan,
-    metrics: &Arc<Metrics>,
+    (metrics, tail): (&Arc<Metrics>, &Arc<Tail>),
     progress: &Arc<Progress>,
 ) -> Option<JoinHandle<()>> {
     let from = from?;
     let label = label.to_string();
     let secrets = plan.secrets.clone();
     let metrics = Arc::clone(metrics);
+    let tail = Arc::clone(tail);
     let progress = Arc::clone(progress);
     Some(std::thread::spawn(move || {
-        relay(
+        relay_keeping(
             BufReader::new(from),
             &|line| progress.println(line),
             &label,
             &secrets,
             &metrics,
+            &tail,
         );
     }))
 }

@@ -6,6 +6,7 @@ pub mod init;
 pub mod run;
 pub mod runs;
 pub mod state;
+pub mod validate;
 
 use std::process::ExitCode;
 
@@ -51,6 +52,7 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
             },
             force,
         ),
+        Cmd::Validate { config, no_dbt } => validate::validate(&config, no_dbt),
         Cmd::Runs { config, output } => runs::runs(&config, output),
         Cmd::State { config, action } => state::state(&config, action),
         Cmd::Dbt { config, args } => dbt::dbt(&config, &args),
