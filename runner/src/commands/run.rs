@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use crate::cli::Output;
-use crate::plan::Plan;
+use crate::commands::validate::checked_plan;
 use crate::run::{Interrupt, Options, UnknownStreams, exit};
 use crate::state_store::StoreError;
 
@@ -19,18 +19,14 @@ pub fn run(
     output: Output,
     interrupt: &Interrupt,
 ) -> anyhow::Result<ExitCode> {
-    let plan = match Plan::load_for(config, !options.no_dbt) {
-        Ok(plan) => plan,
-        Err(e) => return refused(output, None, "config_error", exit::CONFIG, &e.to_string()),
+    let plan = match checked_plan(config, !options.no_dbt) {
+        Ok((plan, _)) => plan,
+        Err(problems) => {
+            let name = crate::plan::state_location(config).ok().map(|(name, _)| name);
+            let text = problems.join("\n");
+            return refused(output, name.as_deref(), "config_error", exit::CONFIG, &text);
+        }
     };
-    if let Err(problems) = crate::settings_check::check(&plan) {
-        let text = problems
-            .iter()
-            .map(|p| format!("{}: {p}", config.display()))
-            .collect::<Vec<_>>()
-            .join("\n");
-        return refused(output, Some(&plan.name), "config_error", exit::CONFIG, &text);
-    }
     let report = match crate::run::run(&plan, options, interrupt) {
         Ok(report) => report,
         Err(e) => {
