@@ -10,7 +10,7 @@ use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 
 /// Longest an `--about` may take before the program is treated as having none.
-const ABOUT_TIMEOUT: Duration = Duration::from_secs(60);
+const ABOUT_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The config JSON Schema `executable` reports with `--about --format json`, or `None` when it
 /// reports none; `cache` is the folder where answers are kept.
@@ -46,40 +46,76 @@ fn cache_file(executable: &Path, cache: &Path) -> Option<PathBuf> {
     Some(cache.join(format!("{digest}.json")))
 }
 
-/// Runs `--about --format json` and takes its `settings`, with a time limit.
+/// Runs `--about --format json` and takes the `settings` of the first JSON value it prints. The
+/// program is stopped (its whole process group) once that value is read, when it prints
+/// something else, or after [`ABOUT_TIMEOUT`]: a program that does not know `--about` may have
+/// started doing something else entirely.
 fn ask(executable: &Path) -> Option<Value> {
-    let mut child = Command::new(executable)
-        .args(["--about", "--format", "json"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
+    let mut child = crate::process::spawn(
+        Command::new(executable)
+            .args(["--about", "--format", "json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    )
+    .ok()?;
     let mut stdout = child.stdout.take()?;
-    let reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut text).map(|_| text)
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if started.elapsed() < ABOUT_TIMEOUT => {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                break None;
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    // Detached: it ends when the program's group is gone and the pipe closes.
+    std::thread::spawn(move || {
+        let mut chunk = [0u8; 1 << 14];
+        while let Ok(n) = std::io::Read::read(&mut stdout, &mut chunk) {
+            if n == 0 || tx.send(chunk[..n].to_vec()).is_err() {
+                return;
             }
         }
+    });
+    let started = Instant::now();
+    let mut text = Vec::new();
+    let answer = loop {
+        let left = ABOUT_TIMEOUT.saturating_sub(started.elapsed());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => {
+                text.extend_from_slice(&chunk);
+                match first_value(&text) {
+                    Read::More => {}
+                    Read::Value(v) => break Some(v),
+                    Read::NotJson => break None,
+                }
+            }
+            // End of output: what was printed is all there is.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match first_value(&text) {
+                Read::Value(v) => break Some(v),
+                _ => break None,
+            },
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break None,
+        }
     };
-    let text = reader.join().ok()?.ok()?;
-    if !status?.success() {
-        return None;
+    crate::process::signal_group(&child, nix::sys::signal::Signal::SIGKILL);
+    let _ = child.wait();
+    answer?.get("settings").cloned().filter(Value::is_object)
+}
+
+/// What the bytes read so far hold.
+enum Read {
+    /// Not a whole JSON value yet.
+    More,
+    /// The first JSON value.
+    Value(Value),
+    /// Something that is not JSON.
+    NotJson,
+}
+
+fn first_value(text: &[u8]) -> Read {
+    match serde_json::Deserializer::from_slice(text)
+        .into_iter::<Value>()
+        .next()
+    {
+        None => Read::More,
+        Some(Ok(v)) => Read::Value(v),
+        Some(Err(e)) if e.is_eof() => Read::More,
+        Some(Err(_)) => Read::NotJson,
     }
-    let about: Value = serde_json::from_slice(&text).ok()?;
-    about.get("settings").cloned().filter(Value::is_object)
 }
 
 /// Writes `value` to `file` whole (another run may read it meanwhile); a failure only costs the
@@ -142,5 +178,21 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let exe = script(dir.path(), "tap-old", "echo 'usage: tap-old --config' >&2\nexit 2");
         assert_eq!(settings_schema(&exe, dir.path()), None);
+    }
+
+    #[test]
+    fn a_program_that_ignores_about_is_stopped_at_its_first_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let exe = script(
+            dir.path(),
+            "tap-deaf",
+            "echo '{\"type\":\"SCHEMA\",\"stream\":\"s\"}'\nsleep 30",
+        );
+        let started = Instant::now();
+        assert_eq!(settings_schema(&exe, dir.path()), None);
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        let exe = script(dir.path(), "tap-chatty", "echo 'starting up'\nsleep 30");
+        assert_eq!(settings_schema(&exe, dir.path()), None);
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
     }
 }

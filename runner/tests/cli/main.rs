@@ -6,11 +6,14 @@
 mod support;
 mod truth;
 
+mod causes;
 mod chaos;
+mod checks;
 mod crash;
 mod disturbed;
 mod failures;
 mod first_minutes;
+mod heartbeat;
 mod lock;
 mod run;
 mod schema_file;
