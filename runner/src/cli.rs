@@ -67,13 +67,14 @@ pub enum Cmd {
         /// The pipeline file to write.
         #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
         config: PathBuf,
-        /// A repository to sync, `owner/name` (repeatable).
+        /// A repository to sync, `owner/name` or its GitHub address (repeatable).
         #[arg(long = "repo", value_name = "OWNER/NAME")]
         repos: Vec<String>,
         /// An organization whose repositories to sync (repeatable).
         #[arg(long = "org", value_name = "NAME")]
         orgs: Vec<String>,
-        /// Lower bound of the first run (RFC 3339); default: a year ago.
+        /// Lower bound of the first run (RFC 3339 or YYYY-MM-DD); default: the full history
+        /// (init then counts the commits and warns when that takes hours of API quota).
         #[arg(long, value_name = "RFC3339")]
         start_date: Option<String>,
         /// GitHub's API address (GitHub Enterprise: https://HOST/api/v3).

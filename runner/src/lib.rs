@@ -16,6 +16,7 @@ pub mod commands;
 pub mod config;
 pub mod dbt;
 pub mod embedded;
+pub mod estimate;
 pub mod expand;
 pub mod forward;
 pub mod plan;
