@@ -158,7 +158,12 @@ mod tests {
                 count.display()
             ),
         );
-        let asked = || std::fs::read_to_string(&count).unwrap_or_default().lines().count();
+        let asked = || {
+            std::fs::read_to_string(&count)
+                .unwrap_or_default()
+                .lines()
+                .count()
+        };
         let expected = Some(serde_json::json!({"type": "object"}));
         assert_eq!(settings_schema(&exe, &cache), expected);
         assert_eq!(settings_schema(&exe, &cache), expected);
@@ -169,14 +174,22 @@ mod tests {
             "tap-x",
             &format!("echo x >> {}\necho '{{}}'", count.display()),
         );
-        assert_eq!(settings_schema(&exe, &cache), None, "a changed program is asked again");
+        assert_eq!(
+            settings_schema(&exe, &cache),
+            None,
+            "a changed program is asked again"
+        );
         assert_eq!(asked(), 2);
     }
 
     #[test]
     fn a_program_without_about_has_no_schema() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let exe = script(dir.path(), "tap-old", "echo 'usage: tap-old --config' >&2\nexit 2");
+        let exe = script(
+            dir.path(),
+            "tap-old",
+            "echo 'usage: tap-old --config' >&2\nexit 2",
+        );
         assert_eq!(settings_schema(&exe, dir.path()), None);
     }
 
@@ -190,9 +203,17 @@ mod tests {
         );
         let started = Instant::now();
         assert_eq!(settings_schema(&exe, dir.path()), None);
-        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
         let exe = script(dir.path(), "tap-chatty", "echo 'starting up'\nsleep 30");
         assert_eq!(settings_schema(&exe, dir.path()), None);
-        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

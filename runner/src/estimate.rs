@@ -47,7 +47,9 @@ pub fn commit_counts(
         .iter()
         .map(|repo| {
             let url = format!("{base}/repos/{repo}/commits?per_page=1");
-            let mut request = client.get(&url).header("Accept", "application/vnd.github+json");
+            let mut request = client
+                .get(&url)
+                .header("Accept", "application/vnd.github+json");
             if let Some(t) = token.filter(|t| !t.is_empty()) {
                 request = request.bearer_auth(t);
             }

@@ -271,7 +271,9 @@ mod tests {
     #[test]
     fn counts_304s_404s_retries_and_waits_and_says_what_happens() {
         let timer = |status: u16| {
-            format!("INFO METRIC: {{\"type\":\"timer\",\"metric\":\"http_request_duration\",\"value\":0.1,\"tags\":{{\"endpoint\":\"/repos/{{repository}}/commits\",\"http_status_code\":{status}}}}}\n")
+            format!(
+                "INFO METRIC: {{\"type\":\"timer\",\"metric\":\"http_request_duration\",\"value\":0.1,\"tags\":{{\"endpoint\":\"/repos/{{repository}}/commits\",\"http_status_code\":{status}}}}}\n"
+            )
         };
         let input = [
             timer(200),
@@ -284,7 +286,11 @@ mod tests {
         let (_, metrics, _) = relayed(&input);
         let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
         assert_eq!(
-            (n(&metrics.not_modified), n(&metrics.not_found), n(&metrics.retries)),
+            (
+                n(&metrics.not_modified),
+                n(&metrics.not_found),
+                n(&metrics.retries)
+            ),
             (1, 2, 1)
         );
         assert_eq!(
@@ -311,7 +317,10 @@ mod tests {
     #[test]
     fn the_cause_is_the_last_error_line_else_the_last_line() {
         let (_, _, tail) = relayed("a\ntap-x: error: HTTP 401 for s3cret\nbye\n");
-        assert_eq!(tail.cause().as_deref(), Some("tap-x: error: HTTP 401 for ***"));
+        assert_eq!(
+            tail.cause().as_deref(),
+            Some("tap-x: error: HTTP 401 for ***")
+        );
         let (_, _, tail) = relayed("a\nlast words\n\n");
         assert_eq!(tail.cause().as_deref(), Some("last words"));
     }

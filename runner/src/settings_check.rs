@@ -21,18 +21,19 @@ pub enum Checked {
 pub fn check(plan: &Plan) -> Result<[Checked; 2], Vec<String>> {
     let cache = plan.base_dir.join(".tapline").join("about");
     let mut problems = Vec::new();
-    let mut one = |program: &Program, section: &str| {
-        match crate::about::settings_schema(&program.path, &cache) {
-            Some(schema) => {
-                problems.extend(
-                    against(&program.config, &schema, section)
-                        .iter()
-                        .map(|p| crate::relay::mask(p, &plan.secrets)),
-                );
-                Checked::AgainstSchema
-            }
-            None => Checked::NoSchema,
+    let mut one = |program: &Program, section: &str| match crate::about::settings_schema(
+        &program.path,
+        &cache,
+    ) {
+        Some(schema) => {
+            problems.extend(
+                against(&program.config, &schema, section)
+                    .iter()
+                    .map(|p| crate::relay::mask(p, &plan.secrets)),
+            );
+            Checked::AgainstSchema
         }
+        None => Checked::NoSchema,
     };
     let tap = one(&plan.tap, "tap.config");
     let target = one(&plan.target, "target.config");
@@ -47,7 +48,11 @@ pub fn check(plan: &Plan) -> Result<[Checked; 2], Vec<String>> {
 pub fn against(config: &Map<String, Value>, schema: &Value, section: &str) -> Vec<String> {
     let validator = match jsonschema::validator_for(schema) {
         Ok(v) => v,
-        Err(e) => return vec![format!("{section}: the program's config schema is invalid: {e}")],
+        Err(e) => {
+            return vec![format!(
+                "{section}: the program's config schema is invalid: {e}"
+            )];
+        }
     };
     let instance = Value::Object(config.clone());
     let mut problems = Vec::new();
@@ -166,10 +171,15 @@ mod tests {
             has("target.config.repositores: unknown setting (did you mean `repositories`?)"),
             "{problems:?}"
         );
-        assert!(has("target.config.zzzzzzzz: unknown setting"), "{problems:?}");
+        assert!(
+            has("target.config.zzzzzzzz: unknown setting"),
+            "{problems:?}"
+        );
         assert!(has("target.config.batch_size_rows: "), "{problems:?}");
         assert!(
-            problems.iter().any(|p| p.contains("\"database\" is a required property")),
+            problems
+                .iter()
+                .any(|p| p.contains("\"database\" is a required property")),
             "{problems:?}"
         );
     }

@@ -102,8 +102,10 @@ mod tests {
 
     #[test]
     fn pragmas_are_accepted_in_lower_case() {
-        let c = Config::parse(r#"{"database": "x.db", "journal_mode": "delete", "synchronous": "normal"}"#)
-            .expect("valid");
+        let c = Config::parse(
+            r#"{"database": "x.db", "journal_mode": "delete", "synchronous": "normal"}"#,
+        )
+        .expect("valid");
         assert_eq!(
             (c.journal_mode, c.synchronous),
             (JournalMode::Delete, Synchronous::Normal)

@@ -20,8 +20,7 @@ pub fn normalize_repo(typed: &str) -> Result<String, String> {
     let parts: Vec<&str> = text.split('/').collect();
     let fine = |p: &str| {
         !p.is_empty()
-            && p
-                .chars()
+            && p.chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
     match parts.as_slice() {
@@ -126,7 +125,8 @@ fn warn_about_cost(choices: &Choices) {
     }
     let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
     let mut total = 0;
-    for counted in crate::estimate::commit_counts(&choices.api_url, &choices.repos, token.as_deref())
+    for counted in
+        crate::estimate::commit_counts(&choices.api_url, &choices.repos, token.as_deref())
     {
         match counted {
             Ok(c) => {
@@ -268,6 +268,9 @@ mod tests {
             Ok("2024-01-31T00:00:00Z".to_string())
         );
         let err = normalize_start_date("yesterday").expect_err("not a date");
-        assert!(err.starts_with("--start-date yesterday: not a date"), "{err}");
+        assert!(
+            err.starts_with("--start-date yesterday: not a date"),
+            "{err}"
+        );
     }
 }

@@ -22,7 +22,9 @@ pub fn run(
     let plan = match checked_plan(config, !options.no_dbt) {
         Ok((plan, _)) => plan,
         Err(problems) => {
-            let name = crate::plan::state_location(config).ok().map(|(name, _)| name);
+            let name = crate::plan::state_location(config)
+                .ok()
+                .map(|(name, _)| name);
             let text = problems.join("\n");
             return refused(output, name.as_deref(), "config_error", exit::CONFIG, &text);
         }

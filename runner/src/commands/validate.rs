@@ -24,7 +24,10 @@ pub fn checked_plan(config: &Path, dbt: bool) -> Result<(Plan, [Checked; 2]), Ve
         },
         Err(e) => {
             let mut problems: Vec<String> = e.to_string().lines().map(String::from).collect();
-            if dbt && let Ok(Err(found)) = Plan::load_for(config, false).map(|p| settings_check::check(&p)) {
+            if dbt
+                && let Ok(Err(found)) =
+                    Plan::load_for(config, false).map(|p| settings_check::check(&p))
+            {
                 problems.extend(prefixed(found));
             }
             Err(problems)

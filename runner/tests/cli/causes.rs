@@ -9,7 +9,12 @@ fn run_json(p: &Pipeline, args: &[&str]) -> (Option<i32>, serde_json::Value, Str
     all.extend(args);
     let out = p.tapline(&all);
     let text = String::from_utf8(out.stdout.clone()).unwrap();
-    assert_eq!(text.lines().count(), 1, "one JSON object: {text}{}", stderr(&out));
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "one JSON object: {text}{}",
+        stderr(&out)
+    );
     let value = serde_json::from_str(&text).unwrap();
     (out.status.code(), value, stderr(&out))
 }
@@ -38,7 +43,8 @@ fn a_401_is_the_error_in_the_summary_the_history_and_json() {
     assert!(err.lines().last().unwrap().contains("401"), "{err}");
     let text = String::from_utf8(p.tapline(&["run", "--no-dbt"]).stdout).unwrap();
     assert!(
-        text.lines().any(|l| l.trim_start().starts_with("error: ") && l.contains("401")),
+        text.lines()
+            .any(|l| l.trim_start().starts_with("error: ") && l.contains("401")),
         "{text}"
     );
 }
@@ -67,7 +73,7 @@ config = {{ database = "data/github.db" }}
     // the tap's own words are the error.
     assert!(matches!(code, Some(1)), "{err}");
     assert!(error.contains("connect"), "{report}\n{err}");
-    assert_eq!(stored_error(&p).to_lowercase().contains("connect"), true);
+    assert!(stored_error(&p).to_lowercase().contains("connect"));
 }
 
 #[test]
@@ -111,13 +117,21 @@ fn config_errors_print_one_json_object_with_every_problem() {
         error.contains("tap.config.repositores: unknown setting (did you mean `repositories`?)"),
         "{error}"
     );
-    assert!(error.contains("target.config.batch_size_rows: \"100\""), "{error}");
-    assert!(err.contains("tap.config.repositores") && err.contains("target.config.batch_size_rows"));
+    assert!(
+        error.contains("target.config.batch_size_rows: \"100\""),
+        "{error}"
+    );
+    assert!(
+        err.contains("tap.config.repositores") && err.contains("target.config.batch_size_rows")
+    );
     assert!(!p.path().join("data").exists(), "nothing ran");
     // A pipeline file that does not parse is one object too.
     let p = Pipeline::with_text("name = \n");
     let (code, report, _) = run_json(&p, &[]);
-    assert_eq!((code, report["status"].as_str()), (Some(2), Some("config_error")));
+    assert_eq!(
+        (code, report["status"].as_str()),
+        (Some(2), Some("config_error"))
+    );
     assert!(report["error"].as_str().unwrap().contains("tapline.toml"));
 }
 
@@ -148,7 +162,10 @@ sleep 30"#,
     assert_eq!(code, Some(1));
     assert_eq!(report["status"], "locked");
     assert!(
-        report["error"].as_str().unwrap().contains("is already running"),
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("is already running"),
         "{report}"
     );
 }
@@ -159,7 +176,11 @@ fn an_unknown_select_stream_is_one_line_and_exit_2() {
     let p = Pipeline::github(&fake, &["octo/app"], "", "");
     let out = p.tapline(&["run", "--select", "comits"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty(), "no summary: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "no summary: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let err = stderr(&out);
     let ours: Vec<&str> = err.lines().filter(|l| l.starts_with("tapline:")).collect();
     assert_eq!(ours.len(), 1, "{err}");

@@ -9,21 +9,24 @@ fn validate_checks_everything_and_runs_nothing() {
     let out = p.tapline(&["validate"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("is valid") && err.contains("config matches its --about schema"), "{err}");
+    assert!(
+        err.contains("is valid") && err.contains("config matches its --about schema"),
+        "{err}"
+    );
     assert_eq!(fake.stats().total, 0, "no request made");
     assert!(!p.path().join("data").exists(), "no database made");
-    assert!(!p.path().join(".tapline/state.db").exists(), "no state database made");
+    assert!(
+        !p.path().join(".tapline/state.db").exists(),
+        "no state database made"
+    );
 
     // Every problem at once: configs, dbt project, state location.
     let toml = std::fs::read_to_string(p.path().join("tapline.toml")).unwrap();
     std::fs::write(p.path().join("blocked"), "a file, not a folder").unwrap();
-    let broken = toml
-        .replace("repositories =", "repositores =")
-        .replace(
-            "database = \"data/github.db\"",
-            "database = \"data/github.db\", batch_size_rows = \"100\"",
-        )
-        + "[dbt]\nproject_dir = \"nowhere\"\n[state]\ndatabase = \"blocked/state.db\"\n";
+    let broken = toml.replace("repositories =", "repositores =").replace(
+        "database = \"data/github.db\"",
+        "database = \"data/github.db\", batch_size_rows = \"100\"",
+    ) + "[dbt]\nproject_dir = \"nowhere\"\n[state]\ndatabase = \"blocked/state.db\"\n";
     std::fs::write(p.path().join("tapline.toml"), &broken).unwrap();
     let out = p.tapline(&["validate"]);
     assert_eq!(out.status.code(), Some(2));
@@ -46,7 +49,12 @@ fn validate_checks_everything_and_runs_nothing() {
 #[test]
 fn no_dbt_needs_no_dbt_project_and_wal_is_accepted_as_written() {
     let fake = fake(&[("octo/app", 10, 2)], 0, None);
-    let p = Pipeline::github(&fake, &["octo/app"], "", "[dbt]\nproject_dir = \"nowhere\"\n");
+    let p = Pipeline::github(
+        &fake,
+        &["octo/app"],
+        "",
+        "[dbt]\nproject_dir = \"nowhere\"\n",
+    );
     let toml = std::fs::read_to_string(p.path().join("tapline.toml")).unwrap();
     std::fs::write(
         p.path().join("tapline.toml"),
@@ -56,7 +64,10 @@ fn no_dbt_needs_no_dbt_project_and_wal_is_accepted_as_written() {
         ),
     )
     .unwrap();
-    assert_eq!(p.tapline(&["run", "--select", "commits"]).status.code(), Some(2));
+    assert_eq!(
+        p.tapline(&["run", "--select", "commits"]).status.code(),
+        Some(2)
+    );
     let out = p.tapline(&["run", "--select", "commits", "--no-dbt"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(p.rows("commits"), 10);

@@ -11,7 +11,11 @@ fn a_target_config_error_exits_2_before_anything_runs() {
         "name = \"x\"\n[tap]\nexecutable = \"./tap.sh\"\n[target]\nexecutable = \"{}\"\nconfig = {{ database = \"data/x.db\", batch_size = 3 }}\n",
         sibling("target-sqlite").display()
     ));
-    script(&p, "tap.sh", &format!("[ \"$1\" = --config ] && touch ran\necho '{SCHEMA}'"));
+    script(
+        &p,
+        "tap.sh",
+        &format!("[ \"$1\" = --config ] && touch ran\necho '{SCHEMA}'"),
+    );
     let out = p.tapline(&["run"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -92,7 +96,11 @@ fn a_failing_target_exits_1() {
         "name = \"x\"\n[tap]\nexecutable = \"./tap.sh\"\n[target]\nexecutable = \"{}\"\nconfig = {{ database = \"data/x.db\" }}\n",
         sibling("target-sqlite").display()
     ));
-    script(&p, "tap.sh", &format!("echo '{}'", SCHEMA.replace("[\"id\"]", "[\"idd\"]")));
+    script(
+        &p,
+        "tap.sh",
+        &format!("echo '{}'", SCHEMA.replace("[\"id\"]", "[\"idd\"]")),
+    );
     let out = p.tapline(&["run"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);

@@ -28,8 +28,14 @@ sleep 2"#,
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     let lines = progress_lines(&err);
-    assert!(lines.len() >= 5, "a line every 200 ms while nothing flows: {err}");
-    assert!(lines[0].starts_with("tapline: no records yet | 0 requests"), "{err}");
+    assert!(
+        lines.len() >= 5,
+        "a line every 200 ms while nothing flows: {err}"
+    );
+    assert!(
+        lines[0].starts_with("tapline: no records yet | 0 requests"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -44,12 +50,7 @@ fn retries_and_waits_are_shown_and_counted() {
             .faults(faults),
     )
     .unwrap();
-    let p = Pipeline::github(
-        &fake,
-        &["octo/app"],
-        ", max_concurrency = 1",
-        "",
-    );
+    let p = Pipeline::github(&fake, &["octo/app"], ", max_concurrency = 1", "");
     let out = p
         .command(&["run", "--output", "json", "--select", "commits,issues"])
         .env("TAPLINE_PROGRESS_EVERY_MS", "100")
@@ -67,7 +68,9 @@ fn retries_and_waits_are_shown_and_counted() {
         "{err}"
     );
     assert!(
-        progress_lines(&err).iter().any(|l| l.contains("| GET /repos/")),
+        progress_lines(&err)
+            .iter()
+            .any(|l| l.contains("| GET /repos/")),
         "{err}"
     );
 }
@@ -77,9 +80,16 @@ fn not_found_is_counted_and_a_named_repository_fails() {
     let fake = fake(&[("octo/app", 30, 5)], 0, None);
     let p = Pipeline::github(&fake, &["octo/app", "octo/nope"], "", "");
     let out = p.tapline(&["run", "--output", "json", "--select", "commits"]);
-    assert_eq!(out.status.code(), Some(1), "a named repository that is missing fails");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a named repository that is missing fails"
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(report["http"]["not_found"].as_u64().unwrap() >= 1, "{report}");
+    assert!(
+        report["http"]["not_found"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
     assert!(
         report["error"].as_str().unwrap().contains("octo/nope"),
         "the cause names it: {report}"

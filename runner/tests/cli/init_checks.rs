@@ -21,7 +21,12 @@ fn a_github_address_becomes_owner_name_and_the_full_history_is_estimated() {
     let dir = tempfile::tempdir().unwrap();
     let out = init(
         dir.path(),
-        &["--repo", "https://github.com/octo/app", "--api-url", &fake.api_url()],
+        &[
+            "--repo",
+            "https://github.com/octo/app",
+            "--api-url",
+            &fake.api_url(),
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(dir.path().join("tapline.toml")).unwrap();
@@ -42,7 +47,10 @@ fn a_github_address_becomes_owner_name_and_the_full_history_is_estimated() {
 fn a_bad_repo_or_start_date_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
     for (args, expected) in [
-        (vec!["--repo", "not-a-repo"], "--repo not-a-repo: not a repository"),
+        (
+            vec!["--repo", "not-a-repo"],
+            "--repo not-a-repo: not a repository",
+        ),
         (
             vec!["--repo", "o/r", "--start-date", "yesterday"],
             "--start-date yesterday: not a date",
@@ -52,7 +60,10 @@ fn a_bad_repo_or_start_date_is_a_one_line_error() {
         assert_eq!(out.status.code(), Some(2));
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{err}");
-        assert!(err.starts_with(&format!("tapline: error: {expected}")), "{err}");
+        assert!(
+            err.starts_with(&format!("tapline: error: {expected}")),
+            "{err}"
+        );
         assert!(!dir.path().join("tapline.toml").exists());
     }
 }

@@ -24,14 +24,23 @@ fn state_set_checks_the_shape() {
     std::fs::write(&file, r#"{"bookmarks": 3}"#).unwrap();
     let out = p.tapline(&["state", "set", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("`bookmarks` must be an object"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("`bookmarks` must be an object"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(p.state(), None, "nothing stored");
-    std::fs::write(&file, r#"{"bookmarks": {"commits": "2024-01-01", "issues": {"since": "x"}}, "bookmark": 1}"#).unwrap();
+    std::fs::write(
+        &file,
+        r#"{"bookmarks": {"commits": "2024-01-01", "issues": {"since": "x"}}, "bookmark": 1}"#,
+    )
+    .unwrap();
     let out = p.tapline(&["state", "set", file.to_str().unwrap()]);
     assert!(out.status.success());
     let err = stderr(&out);
     assert!(
-        err.contains("warning") && err.contains("bookmarks.commits is not an object")
+        err.contains("warning")
+            && err.contains("bookmarks.commits is not an object")
             && err.contains("`bookmark` is not a Singer state key"),
         "{err}"
     );
@@ -52,12 +61,16 @@ fn runs_are_aligned_and_json_is_an_array() {
         stderr(&failed)
     );
     assert!(
-        stderr(&failed).contains("tapline: error: tap.sh failed (exit status: 1): tap.sh: error: boom"),
+        stderr(&failed)
+            .contains("tapline: error: tap.sh failed (exit status: 1): tap.sh: error: boom"),
         "the error is still said: {}",
         stderr(&failed)
     );
     let text = String::from_utf8(p.tapline(&["runs"]).stdout).unwrap();
-    let rows: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("error:")).collect();
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("error:"))
+        .collect();
     assert_eq!(rows.len(), 3, "{text}");
     let column = |l: &str, word: &str| l.find(word);
     let status_at = column(rows[0], "status");
@@ -80,7 +93,9 @@ fn dbt_install_help_and_dbt_with_c_after_its_arguments() {
         .unwrap();
     assert!(out.status.success());
     assert!(
-        String::from_utf8(out.stdout).unwrap().starts_with("Usage: tapline dbt install"),
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with("Usage: tapline dbt install"),
         "help, not an install"
     );
     // `-c` after dbt's arguments is tapline's: this pipeline has no [dbt], which is what is said.
