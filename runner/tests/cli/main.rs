@@ -16,6 +16,7 @@ mod first_minutes;
 mod heartbeat;
 mod init_checks;
 mod lock;
+mod missing_repository;
 mod run;
 mod schema_file;
 mod secrets;
