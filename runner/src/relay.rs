@@ -134,7 +134,7 @@ pub fn relay_keeping(
                     c.fetch_add(1, Ordering::Relaxed);
                 }
                 let status = status.map_or_else(|| "no answer".to_string(), |s| s.to_string());
-                metrics.set_activity(format!("GET {endpoint} ({status})"));
+                metrics.set_activity(format!("GET {} ({status})", mask(&endpoint, secrets)));
             }
             None if line.contains("METRIC: {") => {}
             None => {
@@ -174,7 +174,9 @@ fn request_metric(line: &str) -> Option<Request> {
             let tags = metric.get("tags");
             let tag = |k: &str| tags.and_then(|t| t.get(k));
             Some(Request::Timed {
-                endpoint: tag("endpoint")
+                // The path names the partition; the endpoint template is what others print.
+                endpoint: tag("url_path")
+                    .or_else(|| tag("endpoint"))
                     .and_then(serde_json::Value::as_str)
                     .unwrap_or("a request")
                     .to_string(),
@@ -301,6 +303,15 @@ mod tests {
         assert_eq!(
             metrics.activity().as_deref(),
             Some("GET /repos/{repository}/commits (200)")
+        );
+        let (_, metrics, _) = relayed(&timer(200).replace(
+            "\"http_status_code\"",
+            "\"url_path\":\"/repos/octo/app/commits\",\"http_status_code\"",
+        ));
+        assert_eq!(
+            metrics.activity().as_deref(),
+            Some("GET /repos/octo/app/commits (200)"),
+            "the path names the partition"
         );
         let (_, metrics, _) = relayed(
             "WARN 0 of 60 requests left (buffer 3); pausing 3598.0s until the rate limit resets\n",

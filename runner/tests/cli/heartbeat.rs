@@ -70,7 +70,8 @@ fn retries_and_waits_are_shown_and_counted() {
     assert!(
         progress_lines(&err)
             .iter()
-            .any(|l| l.contains("| GET /repos/")),
+            .any(|l| l.contains("| GET /repos/octo/app/commits (200)")
+                || l.contains("| GET /repos/octo/app/issues (200)")),
         "{err}"
     );
 }
