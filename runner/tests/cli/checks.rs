@@ -32,6 +32,10 @@ fn validate_checks_everything_and_runs_nothing() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("dbt.project_dir: no dbt_project.yml"), "{err}");
+    assert!(
+        err.contains("tap.config.repositores") && err.contains("state.database"),
+        "the configs and the state location are checked even so: {err}"
+    );
     // The dbt problem stops the plan; without dbt the rest shows, all at once.
     let out = p.tapline(&["validate", "--no-dbt"]);
     assert_eq!(out.status.code(), Some(2));
