@@ -98,3 +98,20 @@ fn not_found_is_counted_and_a_named_repository_fails() {
     let text = String::from_utf8(p.tapline(&["run", "--select", "commits"]).stdout).unwrap();
     assert!(text.contains(" not found)"), "{text}");
 }
+
+#[test]
+fn a_run_with_nothing_new_counts_its_304s() {
+    let fake = fake(&[("octo/app", 30, 5)], 0, None);
+    let p = Pipeline::github(&fake, &["octo/app"], "", "");
+    let first = p.tapline(&["run", "--output", "json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = p.tapline(&["run", "--output", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["http"]["not_modified"].as_u64().unwrap() >= 1,
+        "{report}"
+    );
+    let first: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(first["http"]["not_modified"], 0, "{first}");
+}
