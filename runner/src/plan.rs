@@ -43,6 +43,8 @@ pub struct Program {
     pub path: PathBuf,
     /// Its JSON config.
     pub config: Map<String, Value>,
+    /// The JSON Schema file its config is checked against; `None`: its `--about`.
+    pub settings_schema: Option<PathBuf>,
 }
 
 /// dbt settings with paths resolved.
@@ -164,20 +166,22 @@ fn resolve(p: Pipeline, file: &Path, base: &Path) -> Result<Plan, Vec<String>> {
     if p.name.trim().is_empty() {
         problems.push("name: must not be empty".to_string());
     }
-    let tap = program(
+    let mut tap = program(
         &p.tap.executable,
         p.tap.config,
         base,
         "tap.executable",
         &mut problems,
     );
-    let target = program(
+    tap.settings_schema = p.tap.settings_schema.map(|f| base.join(f));
+    let mut target = program(
         &p.target.executable,
         p.target.config,
         base,
         "target.executable",
         &mut problems,
     );
+    target.settings_schema = p.target.settings_schema.map(|f| base.join(f));
     if p.tap.select.as_ref().is_some_and(Vec::is_empty) {
         problems
             .push("tap.select: list at least one stream, or leave `select` out to sync all".into());
@@ -260,6 +264,7 @@ fn program(
         label,
         path,
         config,
+        settings_schema: None,
     }
 }
 

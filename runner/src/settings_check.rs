@@ -21,11 +21,13 @@ pub enum Checked {
 pub fn check(plan: &Plan) -> Result<[Checked; 2], Vec<String>> {
     let cache = plan.base_dir.join(".tapline").join("about");
     let mut problems = Vec::new();
-    let mut one = |program: &Program, section: &str| match crate::about::settings_schema(
-        &program.path,
-        &cache,
-    ) {
-        Some(schema) => {
+    let mut one = |program: &Program, section: &str| match schema_of(program, section, &cache) {
+        Err(problem) => {
+            problems.push(problem);
+            Checked::AgainstSchema
+        }
+        Ok(None) => Checked::NoSchema,
+        Ok(Some(schema)) => {
             problems.extend(
                 against(&program.config, &schema, section)
                     .iter()
@@ -33,7 +35,6 @@ pub fn check(plan: &Plan) -> Result<[Checked; 2], Vec<String>> {
             );
             Checked::AgainstSchema
         }
-        None => Checked::NoSchema,
     };
     let tap = one(&plan.tap, "tap.config");
     let target = one(&plan.target, "target.config");
@@ -42,6 +43,19 @@ pub fn check(plan: &Plan) -> Result<[Checked; 2], Vec<String>> {
     } else {
         Err(problems)
     }
+}
+
+/// The program's config schema: its `settings_schema` file, else its `--about`.
+fn schema_of(program: &Program, section: &str, cache: &Path) -> Result<Option<Value>, String> {
+    let Some(file) = &program.settings_schema else {
+        return Ok(crate::about::settings_schema(&program.path, cache));
+    };
+    let key = section.replace(".config", ".settings_schema");
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("{key}: cannot read {}: {e}", file.display()))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("{key}: {} is not JSON: {e}", file.display()))
 }
 
 /// The problems of `config` against `schema`, each prefixed with `section` and the key path.

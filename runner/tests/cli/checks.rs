@@ -97,3 +97,38 @@ echo '{"type":"SCHEMA","stream":"things","schema":{"properties":{"id":{"type":"i
     assert!(stderr(&out).contains("no --about schema: config not checked"));
     assert!(p.tapline(&["run"]).status.success());
 }
+
+#[test]
+fn a_schema_file_checks_a_program_without_about() {
+    let p = script_pipeline("");
+    script(&p, "tap.sh", "exit 0");
+    let toml = std::fs::read_to_string(p.path().join("tapline.toml")).unwrap();
+    std::fs::write(
+        p.path().join("tapline.toml"),
+        toml.replace(
+            "[target]",
+            "config = { repo = \"a/b\" }\nsettings_schema = \"tap.schema.json\"\n[target]",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        p.path().join("tap.schema.json"),
+        r#"{"type": "object", "additionalProperties": false, "properties": {"repos": {"type": "array"}}}"#,
+    )
+    .unwrap();
+    let out = p.tapline(&["validate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("tap.config.repo: unknown setting (did you mean `repos`?)"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(p.path().join("tap.schema.json")).unwrap();
+    let out = p.tapline(&["validate"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("tap.settings_schema: cannot read"),
+        "{}",
+        stderr(&out)
+    );
+}
