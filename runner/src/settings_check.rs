@@ -27,14 +27,13 @@ pub fn check(plan: &Plan) -> Result<[Checked; 2], Vec<String>> {
             Checked::AgainstSchema
         }
         Ok(None) => Checked::NoSchema,
-        Ok(Some(schema)) => {
-            problems.extend(
-                against(&program.config, &schema, section)
-                    .iter()
-                    .map(|p| crate::relay::mask(p, &plan.secrets)),
-            );
-            Checked::AgainstSchema
-        }
+        Ok(Some(schema)) => match against(&program.config, &schema, section) {
+            Some(found) => {
+                problems.extend(found.iter().map(|p| crate::relay::mask(p, &plan.secrets)));
+                Checked::AgainstSchema
+            }
+            None => Checked::NoSchema,
+        },
     };
     let tap = one(&plan.tap, "tap.config");
     let target = one(&plan.target, "target.config");
@@ -58,14 +57,17 @@ fn schema_of(program: &Program, section: &str, cache: &Path) -> Result<Option<Va
         .map_err(|e| format!("{key}: {} is not JSON: {e}", file.display()))
 }
 
-/// The problems of `config` against `schema`, each prefixed with `section` and the key path.
-pub fn against(config: &Map<String, Value>, schema: &Value, section: &str) -> Vec<String> {
+/// The problems of `config` against `schema`, each prefixed with `section` and the key path;
+/// `None` when the schema itself is not one a validator takes (some Meltano SDK versions print
+/// `null` where a schema belongs): the program's own check is then the only one.
+pub fn against(config: &Map<String, Value>, schema: &Value, section: &str) -> Option<Vec<String>> {
     let validator = match jsonschema::validator_for(schema) {
         Ok(v) => v,
         Err(e) => {
-            return vec![format!(
-                "{section}: the program's config schema is invalid: {e}"
-            )];
+            tracing::info!(
+                "{section}: the program's config schema is not usable ({e}); not checked"
+            );
+            return None;
         }
     };
     let instance = Value::Object(config.clone());
@@ -85,7 +87,7 @@ pub fn against(config: &Map<String, Value>, schema: &Value, section: &str) -> Ve
     }
     problems.sort();
     problems.dedup();
-    problems
+    Some(problems)
 }
 
 /// `tap.config` and a JSON pointer `/repositories/0` → `tap.config.repositories[0]`.
@@ -178,7 +180,8 @@ mod tests {
             config.as_object().expect("object"),
             &schema(),
             "target.config",
-        );
+        )
+        .expect("a usable schema");
         assert_eq!(problems.len(), 4, "{problems:?}");
         let has = |text: &str| problems.iter().any(|p| p.starts_with(text));
         assert!(
@@ -199,12 +202,26 @@ mod tests {
     }
 
     #[test]
+    fn an_unusable_schema_checks_nothing() {
+        let config = json!({"a": 1});
+        let schema = json!({"type": "object", "properties": {"a": {"additionalProperties": null}}});
+        assert_eq!(
+            against(config.as_object().expect("object"), &schema, "tap.config"),
+            None
+        );
+    }
+
+    #[test]
     fn a_valid_config_has_no_problems() {
         let config = json!({"database": "x.db", "repositories": ["a/b"]});
-        assert!(against(config.as_object().expect("object"), &schema(), "tap.config").is_empty());
+        assert_eq!(
+            against(config.as_object().expect("object"), &schema(), "tap.config"),
+            Some(vec![])
+        );
         let config = json!({"database": "x.db", "repositories": [1]});
         assert_eq!(
-            against(config.as_object().expect("object"), &schema(), "tap.config")[0]
+            against(config.as_object().expect("object"), &schema(), "tap.config")
+                .expect("a usable schema")[0]
                 .split(':')
                 .next(),
             Some("tap.config.repositories[0]")

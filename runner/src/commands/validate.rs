@@ -52,7 +52,7 @@ pub fn validate(config: &Path, no_dbt: bool) -> anyhow::Result<ExitCode> {
     };
     let how = |c: &Checked| match c {
         Checked::AgainstSchema => "config matches its --about schema",
-        Checked::NoSchema => "no --about schema: config not checked",
+        Checked::NoSchema => "no usable --about schema: config not checked",
     };
     eprintln!(
         "tapline: {} is valid\n  tap    {} ({})\n  target {} ({})\n  dbt    {}\n  state  {}",

@@ -94,7 +94,7 @@ echo '{"type":"SCHEMA","stream":"things","schema":{"properties":{"id":{"type":"i
     .unwrap();
     let out = p.tapline(&["validate"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("no --about schema: config not checked"));
+    assert!(stderr(&out).contains("no usable --about schema: config not checked"));
     assert!(p.tapline(&["run"]).status.success());
 }
 
