@@ -33,7 +33,8 @@ pub enum Cmd {
         /// Skip dbt.
         #[arg(long)]
         no_dbt: bool,
-        /// Summary format on stdout.
+        /// Summary on stdout: `text`, or `json`: exactly one JSON object (status, exit_code,
+        /// error, records, …), also when the run cannot start.
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
         /// No progress display on stderr.
@@ -44,6 +45,16 @@ pub enum Cmd {
         /// partition, no dbt (run `tapline dbt run` once all shards are done).
         #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "full_refresh")]
         shard: Option<crate::state::Shard>,
+    },
+    /// Check the pipeline, the executables, the tap's and target's configs (against their
+    /// `--about` schemas), the dbt project and the state location; runs nothing.
+    Validate {
+        /// The pipeline file.
+        #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
+        config: PathBuf,
+        /// Do not require the dbt project.
+        #[arg(long)]
+        no_dbt: bool,
     },
     /// Try tapline on a built-in fake GitHub: no token, no network (dbt installs once).
     #[command(after_help = DEMO_EXAMPLES)]
@@ -61,13 +72,14 @@ pub enum Cmd {
         /// The pipeline file to write.
         #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
         config: PathBuf,
-        /// A repository to sync, `owner/name` (repeatable).
+        /// A repository to sync, `owner/name` or its GitHub address (repeatable).
         #[arg(long = "repo", value_name = "OWNER/NAME")]
         repos: Vec<String>,
         /// An organization whose repositories to sync (repeatable).
         #[arg(long = "org", value_name = "NAME")]
         orgs: Vec<String>,
-        /// Lower bound of the first run (RFC 3339); default: a year ago.
+        /// Lower bound of the first run (RFC 3339 or YYYY-MM-DD); default: the full history
+        /// (init then counts the commits and warns when that takes hours of API quota).
         #[arg(long, value_name = "RFC3339")]
         start_date: Option<String>,
         /// GitHub's API address (GitHub Enterprise: https://HOST/api/v3).
@@ -83,7 +95,8 @@ pub enum Cmd {
         /// The pipeline file.
         #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
         config: PathBuf,
-        /// Format.
+        /// `text`: a table; `json`: one JSON array of runs, newest first, each with id,
+        /// started_at, seconds, status, records (per stream), requests and error.
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
     },
@@ -109,7 +122,7 @@ pub enum Cmd {
         action: StateAction,
     },
     /// `tapline dbt install` installs the managed dbt; `tapline dbt ARGS…` runs dbt with the
-    /// pipeline's environment.
+    /// pipeline's environment (`-c FILE` may come before or after the dbt arguments).
     #[command(after_help = DBT_EXAMPLES)]
     Dbt {
         /// The pipeline file.
@@ -158,24 +171,26 @@ pub enum StateFormat {
     Meltano,
 }
 
-/// Summary format.
+/// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Output {
     /// For people.
     Text,
-    /// One JSON object, for orchestrators.
+    /// JSON, for orchestrators.
     Json,
 }
 
 const EXAMPLES: &str = "Examples:
   tapline demo                         # a fake GitHub, two runs, dbt: see it work
   tapline init --repo octo/app         # write tapline.toml
+  tapline validate                     # check everything, run nothing
   tapline run                          # tapline.toml in this folder
   tapline runs                         # what happened
   tapline run -c pipelines/github.toml --select commits,issues --no-dbt
   tapline state show
   tapline dbt install
-Exit codes: 0 ok, 1 load failed, 2 config error, 3 dbt failed, 130 interrupted.";
+Exit codes: 0 ok, 1 load failed (or the pipeline is already running), 2 config error
+(pipeline file, tap/target config, unknown --select stream), 3 dbt failed, 130 interrupted.";
 
 const RUN_EXAMPLES: &str = "Examples:
   tapline run
@@ -195,6 +210,7 @@ const STATE_EXAMPLES: &str = "Examples:
 const DBT_EXAMPLES: &str = "Examples:
   tapline dbt install
   tapline dbt debug
+  tapline dbt run -c pipelines/github.toml --select marts
   tapline dbt docs generate";
 
 const DEMO_EXAMPLES: &str = "Examples:

@@ -40,6 +40,9 @@ pub struct Tap {
     /// How the tap takes its catalog: `--catalog`, or `--properties` for older taps.
     #[serde(default)]
     pub catalog_flag: CatalogFlag,
+    /// A JSON Schema file `config` is checked against, instead of the tap's `--about`.
+    #[serde(default)]
+    pub settings_schema: Option<PathBuf>,
 }
 
 /// The flag a tap reads its catalog from.
@@ -73,6 +76,9 @@ pub struct Target {
     /// The target's config, passed as a JSON file.
     #[serde(default)]
     pub config: Map<String, Value>,
+    /// A JSON Schema file `config` is checked against, instead of the target's `--about`.
+    #[serde(default)]
+    pub settings_schema: Option<PathBuf>,
 }
 
 /// The `[dbt]` section.

@@ -11,12 +11,14 @@
 //! - [`dbt`]: dbt with the pipeline's environment and its managed venv.
 //! - [`commands`]: one module per subcommand; [`cli`]: the arguments.
 
+pub mod about;
 pub mod builtin;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod dbt;
 pub mod embedded;
+pub mod estimate;
 pub mod expand;
 pub mod forward;
 pub mod handoff;
@@ -27,6 +29,7 @@ pub mod relay;
 pub mod report;
 pub mod run;
 pub mod run_dir;
+pub mod settings_check;
 pub mod state;
 pub mod state_store;
 pub mod summary;

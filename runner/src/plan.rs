@@ -45,6 +45,8 @@ pub struct Program {
     pub path: PathBuf,
     /// Its JSON config.
     pub config: Map<String, Value>,
+    /// The JSON Schema file its config is checked against; `None`: its `--about`.
+    pub settings_schema: Option<PathBuf>,
 }
 
 /// dbt settings with paths resolved.
@@ -86,13 +88,21 @@ impl Plan {
     /// Reads, expands, checks and resolves the pipeline file at `file`.
     pub fn load(file: &Path) -> Result<Self, ConfigError> {
         let env = |name: &str| std::env::var(name).ok();
-        Self::load_with(file, &env)
+        Self::load_with(file, &env, true)
     }
 
-    /// Like [`Plan::load`], with an explicit environment (for tests).
+    /// Like [`Plan::load`]; without `dbt` the `[dbt]` section is neither checked nor kept (a
+    /// run with `--no-dbt` needs no dbt project).
+    pub fn load_for(file: &Path, dbt: bool) -> Result<Self, ConfigError> {
+        let env = |name: &str| std::env::var(name).ok();
+        Self::load_with(file, &env, dbt)
+    }
+
+    /// Like [`Plan::load_for`], with an explicit environment (for tests).
     pub fn load_with(
         file: &Path,
         env: &dyn Fn(&str) -> Option<String>,
+        dbt: bool,
     ) -> Result<Self, ConfigError> {
         let fail = |problems: Vec<String>| ConfigError {
             file: file.to_path_buf(),
@@ -100,7 +110,10 @@ impl Plan {
         };
         let text =
             std::fs::read_to_string(file).map_err(|e| fail(vec![format!("cannot read: {e}")]))?;
-        let pipeline = parse(&text, env).map_err(fail)?;
+        let mut pipeline = parse(&text, env).map_err(fail)?;
+        if !dbt {
+            pipeline.dbt = None;
+        }
         let base_dir = std::path::absolute(file)
             .ok()
             .and_then(|p| p.parent().map(Path::to_path_buf))
@@ -181,20 +194,22 @@ fn resolve(p: Pipeline, file: &Path, base: &Path) -> Result<Plan, Vec<String>> {
     if p.name.trim().is_empty() {
         problems.push("name: must not be empty".to_string());
     }
-    let tap = program(
+    let mut tap = program(
         &p.tap.executable,
         p.tap.config,
         base,
         "tap.executable",
         &mut problems,
     );
-    let target = program(
+    tap.settings_schema = p.tap.settings_schema.map(|f| base.join(f));
+    let mut target = program(
         &p.target.executable,
         p.target.config,
         base,
         "target.executable",
         &mut problems,
     );
+    target.settings_schema = p.target.settings_schema.map(|f| base.join(f));
     if let Some(Err(e)) = p.state.url.as_deref().map(str::parse::<postgres::Config>) {
         problems.push(format!(
             "state.url: not a PostgreSQL connection string: {e}"
@@ -285,6 +300,7 @@ fn program(
         label,
         path,
         config,
+        settings_schema: None,
     }
 }
 

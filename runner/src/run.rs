@@ -18,7 +18,7 @@ use crate::handoff::{ChildFile, Handoff};
 use crate::plan::Plan;
 use crate::process::{signal_group, spawn};
 use crate::progress::Progress;
-use crate::relay::{Metrics, mask, relay};
+use crate::relay::{Metrics, Tail, mask, relay_keeping};
 use crate::state::{Backend, Shard, StateError};
 use crate::state_store::{RunStatus, without_streams};
 use crate::summary::{Report, table_rows};
@@ -66,6 +66,10 @@ pub fn selected<'a>(plan: &'a Plan, options: &'a Options) -> Option<&'a [String]
 pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Result<Report> {
     let started = Instant::now();
     sweep_leftovers();
+    // A selection the tap does not know is the user's mistake, found before any run starts.
+    let catalog = selected(plan, options)
+        .map(|streams| select_streams(plan, streams))
+        .transpose()?;
     let store = crate::state::open(&plan.state)?;
     let _lock = store.lock(&plan.name, options.shard)?;
     // With the pipeline's lock held alone, a run of it still `running` was killed (shards share
@@ -80,6 +84,7 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
         exit_code: exit::OK,
         records: BTreeMap::new(),
         requests: 0,
+        http: crate::summary::HttpEvents::default(),
         states_saved: 0,
         seconds: 0.0,
         dbt: Vec::new(),
@@ -89,6 +94,7 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     let outcome = load(
         plan,
         options,
+        catalog,
         interrupt,
         store.as_ref(),
         run_id,
@@ -174,6 +180,7 @@ fn sweep_leftovers() {
 fn load(
     plan: &Plan,
     options: &Options,
+    catalog: Option<Value>,
     interrupt: &Interrupt,
     store: &dyn Backend,
     run_id: i64,
@@ -207,8 +214,7 @@ fn load(
     if let Some(state) = &tap_state {
         tap_files.push(("--state", handoff.file("state.json", state)?));
     }
-    if let Some(select) = selected(plan, options) {
-        let catalog = discover(plan, &tap_config, select)?;
+    if let Some(catalog) = catalog {
         tap_files.push((
             plan.catalog_flag.as_str(),
             handoff.file("catalog.json", &catalog)?,
@@ -248,20 +254,21 @@ fn load(
     };
 
     let metrics = Arc::new(Metrics::default());
-    let progress = Arc::new(Progress::new(options.quiet));
+    let progress = Arc::new(Progress::new(options.quiet, Arc::clone(&metrics)));
+    let tails = [Arc::new(Tail::default()), Arc::new(Tail::default())];
     let relays = [
         relay_thread(
             tap.stderr.take(),
             &plan.tap.label,
             plan,
-            &metrics,
+            (&metrics, &tails[0]),
             &progress,
         ),
         relay_thread(
             target.stderr.take(),
             &plan.target.label,
             plan,
-            &metrics,
+            (&metrics, &tails[1]),
             &progress,
         ),
     ];
@@ -276,13 +283,12 @@ fn load(
         let tap_out = tap.stdout.take().context("tap stdout")?;
         let target_in = target.stdin.take().context("target stdin")?;
         let progress_view = Arc::clone(&progress);
-        let requests = Arc::clone(&metrics);
         std::thread::spawn(move || {
             let mut target_in = BufWriter::with_capacity(1 << 16, target_in);
             let (counts, result) = forward::forward(
                 BufReader::with_capacity(1 << 16, tap_out),
                 &mut target_in,
-                |counts| progress_view.update(counts, requests.requests()),
+                |counts| progress_view.update(counts),
             );
             (counts, result, target_in)
         })
@@ -313,6 +319,7 @@ fn load(
     progress.finish();
     report.records = counts.records;
     report.requests = metrics.requests();
+    report.http = crate::summary::HttpEvents::from(metrics.as_ref());
     report.states_saved = saved.load(Ordering::Relaxed);
 
     let interrupted = interrupt.load(Ordering::SeqCst);
@@ -326,17 +333,41 @@ fn load(
         Err(ForwardError::Write(_)) | Ok(_) => {}
         Err(e) => bail!(e),
     }
+    let cause = |tail: &Tail| tail.cause().map_or_else(String::new, |c| format!(": {c}"));
     if (target_gone || !target_status.success()) && !interrupted {
-        bail!("{} failed ({target_status})", plan.target.label);
+        bail!(
+            "{} failed ({target_status}){}",
+            plan.target.label,
+            cause(&tails[1])
+        );
     }
     if !tap_status.success() && !interrupted {
         bail!(
-            "{} failed ({tap_status}); the database keeps what the last stored bookmark covers",
-            plan.tap.label
+            "{} failed ({tap_status}){}; the database keeps what the last stored bookmark covers",
+            plan.tap.label,
+            cause(&tails[0])
         );
     }
     states_error?;
     Ok(())
+}
+
+/// A `--select` or `select` naming streams the tap does not have.
+#[derive(Debug, thiserror::Error)]
+#[error("select: unknown stream(s) {unknown} (the tap has: {known})")]
+pub struct UnknownStreams {
+    /// The names not found, comma-separated.
+    pub unknown: String,
+    /// The tap's streams, comma-separated.
+    pub known: String,
+}
+
+/// Runs the tap's `--discover` with its config handed over in memory and selects `streams` in
+/// its catalog.
+fn select_streams(plan: &Plan, streams: &[String]) -> anyhow::Result<Value> {
+    let mut handoff = Handoff::from_env();
+    let config = handoff.file("tap.json", &Value::Object(plan.tap.config.clone()))?;
+    discover(plan, &config, streams)
 }
 
 /// Runs the tap's `--discover` and selects `streams` in its catalog.
@@ -366,11 +397,11 @@ fn discover(plan: &Plan, tap_config: &ChildFile, streams: &[String]) -> anyhow::
             .iter()
             .map(|s| s.tap_stream_id.as_str())
             .collect();
-        bail!(
-            "select: unknown stream(s) {} (the tap has: {})",
-            unknown.join(", "),
-            known.join(", ")
-        );
+        return Err(UnknownStreams {
+            unknown: unknown.join(", "),
+            known: known.join(", "),
+        }
+        .into());
     }
     Ok(serde_json::to_value(catalog)?)
 }
@@ -379,21 +410,23 @@ fn relay_thread(
     from: Option<impl std::io::Read + Send + 'static>,
     label: &str,
     plan: &Plan,
-    metrics: &Arc<Metrics>,
+    (metrics, tail): (&Arc<Metrics>, &Arc<Tail>),
     progress: &Arc<Progress>,
 ) -> Option<JoinHandle<()>> {
     let from = from?;
     let label = label.to_string();
     let secrets = plan.secrets.clone();
     let metrics = Arc::clone(metrics);
+    let tail = Arc::clone(tail);
     let progress = Arc::clone(progress);
     Some(std::thread::spawn(move || {
-        relay(
+        relay_keeping(
             BufReader::new(from),
             &|line| progress.println(line),
             &label,
             &secrets,
             &metrics,
+            &tail,
         );
     }))
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
+use crate::relay::Metrics;
 use crate::state_store::RunStatus;
 
 /// What a run did.
@@ -23,6 +24,8 @@ pub struct Report {
     pub records: BTreeMap<String, u64>,
     /// HTTP requests the tap reported in its metric lines.
     pub requests: u64,
+    /// Retries, rate-limit waits, 304s and 404s among them.
+    pub http: HttpEvents,
     /// Bookmarks the target made durable and tapline stored.
     pub states_saved: u64,
     /// Wall time of the whole run.
@@ -33,6 +36,31 @@ pub struct Report {
     pub tables: Vec<TableRows>,
     /// What went wrong, if anything.
     pub error: Option<String>,
+}
+
+/// What the tap's requests met besides data, read from its metric lines and warnings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HttpEvents {
+    /// Requests retried after a 5xx, a timeout or a reset.
+    pub retries: u64,
+    /// Waits for a rate limit to reset.
+    pub rate_limit_waits: u64,
+    /// `304 Not Modified` answers (nothing new, no quota spent).
+    pub not_modified: u64,
+    /// `404 Not Found` answers.
+    pub not_found: u64,
+}
+
+impl From<&Metrics> for HttpEvents {
+    fn from(m: &Metrics) -> Self {
+        let n = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+        Self {
+            retries: n(&m.retries),
+            rate_limit_waits: n(&m.waits),
+            not_modified: n(&m.not_modified),
+            not_found: n(&m.not_found),
+        }
+    }
 }
 
 /// One dbt command.
@@ -100,7 +128,12 @@ impl fmt::Display for Report {
             self.status.as_str(),
             self.seconds
         )?;
-        writeln!(f, "  records: {total} ({} requests)", self.requests)?;
+        let h = &self.http;
+        writeln!(
+            f,
+            "  records: {total} ({} requests: {} retried, {} rate-limit waits, {} not modified, {} not found)",
+            self.requests, h.retries, h.rate_limit_waits, h.not_modified, h.not_found
+        )?;
         for (stream, n) in &self.records {
             writeln!(f, "    {stream:<24} {n:>10}")?;
         }

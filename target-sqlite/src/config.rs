@@ -26,27 +26,52 @@ pub struct Config {
 /// SQLite `journal_mode`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
+#[schemars(transform = lowercase_too)]
 pub enum JournalMode {
     /// Write-ahead log: readers never block the loader.
     #[default]
+    #[serde(alias = "wal")]
     Wal,
     /// Rollback journal, deleted after each transaction.
+    #[serde(alias = "delete")]
     Delete,
     /// Rollback journal, truncated after each transaction.
+    #[serde(alias = "truncate")]
     Truncate,
 }
 
 /// SQLite `synchronous`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
+#[schemars(transform = lowercase_too)]
 pub enum Synchronous {
     /// fsync at every commit: a committed STATE survives power loss.
     #[default]
+    #[serde(alias = "full")]
     Full,
     /// fsync at checkpoints only (WAL): faster, a power loss may undo the last commits.
+    #[serde(alias = "normal")]
     Normal,
     /// No fsync at all.
+    #[serde(alias = "off")]
     Off,
+}
+
+/// Adds each `oneOf` constant in lower case too, as SQLite's pragmas take either.
+fn lowercase_too(schema: &mut schemars::Schema) {
+    let Some(serde_json::Value::Array(options)) = schema.get_mut("oneOf") else {
+        return;
+    };
+    let lower: Vec<serde_json::Value> = options
+        .iter()
+        .filter_map(|o| {
+            let c = o.get("const")?.as_str()?;
+            let mut o = o.clone();
+            o["const"] = serde_json::Value::String(c.to_lowercase());
+            Some(o)
+        })
+        .collect();
+    options.extend(lower);
 }
 
 impl Config {
@@ -74,6 +99,18 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pragmas_are_accepted_in_lower_case() {
+        let c = Config::parse(
+            r#"{"database": "x.db", "journal_mode": "delete", "synchronous": "normal"}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            (c.journal_mode, c.synchronous),
+            (JournalMode::Delete, Synchronous::Normal)
+        );
+    }
 
     #[test]
     fn defaults() {

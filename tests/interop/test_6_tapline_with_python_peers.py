@@ -11,7 +11,9 @@ from helpers import (
 
 
 def tapline_run(pipeline, env, *args, stderr=None) -> dict:
-    p = run([our("tapline"), "run", "-c", pipeline, "--no-dbt", "-q", "--output", "json", *args], env=env)
+    # -q also quiets the children's relayed lines: keep them when the caller reads them.
+    quiet = [] if stderr is not None else ["-q"]
+    p = run([our("tapline"), "run", "-c", pipeline, "--no-dbt", *quiet, "--output", "json", *args], env=env)
     summary = json.loads(p.stdout)
     assert summary["status"] == "success" and summary["exit_code"] == 0, summary
     if stderr is not None:

@@ -5,6 +5,48 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 
+/// `--repo` as typed → `owner/name`: a GitHub address (`https://github.com/o/r`, with or without
+/// scheme, `.git` or a trailing slash) is cut down to its owner and name.
+pub fn normalize_repo(typed: &str) -> Result<String, String> {
+    let text = typed.trim().trim_end_matches('/');
+    let text = text
+        .split_once("://")
+        .map_or(text, |(_, rest)| rest)
+        .trim_start_matches("www.");
+    let text = text
+        .strip_prefix("github.com/")
+        .unwrap_or(text)
+        .trim_end_matches(".git");
+    let parts: Vec<&str> = text.split('/').collect();
+    let fine = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    match parts.as_slice() {
+        [owner, name] if fine(owner) && fine(name) => Ok(format!("{owner}/{name}")),
+        _ => Err(format!(
+            "--repo {typed}: not a repository; write owner/name (e.g. rust-lang/rust) or its GitHub address"
+        )),
+    }
+}
+
+/// `--start-date` as typed → RFC 3339 (a plain date `YYYY-MM-DD` is midnight UTC).
+pub fn normalize_start_date(typed: &str) -> Result<String, String> {
+    use time::format_description::well_known::Rfc3339;
+    let text = typed.trim();
+    let date_only = format!("{text}T00:00:00Z");
+    [text, date_only.as_str()]
+        .iter()
+        .find_map(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
+        .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok())
+        .ok_or_else(|| {
+            format!(
+                "--start-date {typed}: not a date; write RFC 3339 (2024-01-31T00:00:00Z) or 2024-01-31"
+            )
+        })
+}
+
 /// What the user asked `tapline init` for.
 #[derive(Debug, Clone, Default)]
 pub struct Choices {
@@ -12,7 +54,7 @@ pub struct Choices {
     pub repos: Vec<String>,
     /// Organizations.
     pub orgs: Vec<String>,
-    /// Lower bound of the first run; default a year ago.
+    /// Lower bound of the first run; default none (the full history).
     pub start_date: Option<String>,
     /// GitHub's API address.
     pub api_url: String,
@@ -20,6 +62,25 @@ pub struct Choices {
 
 /// Writes `config` (refusing to overwrite it without `force`) and `dbt/` next to it if absent.
 pub fn init(config: &Path, choices: &Choices, force: bool) -> anyhow::Result<ExitCode> {
+    let repos: Result<Vec<String>, String> =
+        choices.repos.iter().map(|r| normalize_repo(r)).collect();
+    let start_date = choices
+        .start_date
+        .as_deref()
+        .map(normalize_start_date)
+        .transpose();
+    let choices = match (repos, start_date) {
+        (Ok(repos), Ok(start_date)) => Choices {
+            repos,
+            start_date,
+            ..choices.clone()
+        },
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("tapline: error: {e}");
+            return Ok(ExitCode::from(crate::run::exit::CONFIG));
+        }
+    };
+    let choices = &choices;
     if config.exists() && !force {
         eprintln!(
             "tapline: error: {} exists; use --force to overwrite it",
@@ -38,6 +99,9 @@ pub fn init(config: &Path, choices: &Choices, force: bool) -> anyhow::Result<Exi
     if !dbt.join("dbt_project.yml").exists() {
         crate::embedded::write_dbt_project(&dbt)?;
     }
+    if choices.start_date.is_none() {
+        warn_about_cost(choices);
+    }
     let placeholder = choices.repos.is_empty() && choices.orgs.is_empty();
     eprintln!(
         "tapline: wrote {} and the dbt project in {}\n\nNext:\n{}  export GITHUB_TOKEN=...        # 5,000 requests/hour instead of 60\n  tapline run -c {}\n  tapline runs -c {}",
@@ -52,6 +116,37 @@ pub fn init(config: &Path, choices: &Choices, force: bool) -> anyhow::Result<Exi
         config.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Estimates the first run's commits and warns when they take hours of the API's quota.
+fn warn_about_cost(choices: &Choices) {
+    if choices.repos.is_empty() {
+        return;
+    }
+    let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
+    let mut total = 0;
+    for counted in
+        crate::estimate::commit_counts(&choices.api_url, &choices.repos, token.as_deref())
+    {
+        match counted {
+            Ok(c) => {
+                eprintln!("tapline: {}: {} commits", c.repo, c.count);
+                total += c.count;
+            }
+            Err(e) => eprintln!("tapline: could not count the commits of {e}"),
+        }
+    }
+    let (requests, hours) = crate::estimate::cost(total, token.is_some());
+    if hours >= 1.0 {
+        eprintln!(
+            "tapline: warning: the first run reads the full history: {total} commits take about {requests} requests for commits alone, {hours:.1} hours of the API's quota {}; set start_date (or --start-date) to read less",
+            if token.is_some() {
+                "(5,000 requests/hour)"
+            } else {
+                "without a token (60 requests/hour; export GITHUB_TOKEN for 5,000)"
+            }
+        );
+    }
 }
 
 /// The commented pipeline file.
@@ -80,15 +175,10 @@ pub fn pipeline_text(choices: &Choices) -> String {
     } else {
         format!("api_url = \"{api_url}\"")
     };
-    let start_date = choices.start_date.clone().unwrap_or_else(|| {
-        let year_ago = time::OffsetDateTime::now_utc() - time::Duration::days(365);
-        format!(
-            "{}-{:02}-{:02}T00:00:00Z",
-            year_ago.year(),
-            u8::from(year_ago.month()),
-            year_ago.day()
-        )
-    });
+    let start_date = choices.start_date.as_ref().map_or_else(
+        || "# start_date = \"2024-01-01T00:00:00Z\"      # default: the full history".to_string(),
+        |d| format!("start_date = \"{d}\"      # the first run reads nothing older"),
+    );
     format!(
         r#"# tapline pipeline: GitHub → SQLite → dbt. Run it with `tapline run`; history: `tapline runs`.
 # Every string may use ${{VAR}} or ${{VAR:-default}} from the environment. Reference: README.md.
@@ -101,7 +191,7 @@ executable = "tap-github"                        # tapline carries its own copy
 [tap.config]
 repositories = [{repositories}]
 {organizations}
-start_date = "{start_date}"      # the first run reads nothing older
+{start_date}
 auth_token = "${{GITHUB_TOKEN:-}}"                  # never printed or stored by tapline
 {api}
 
@@ -148,5 +238,39 @@ mod tests {
         });
         let p = crate::plan::parse(&text, &env).expect("valid pipeline");
         assert!(p.tap.config.get("api_url").is_none());
+        assert!(p.tap.config.get("start_date").is_none(), "the full history");
+    }
+
+    #[test]
+    fn repositories_are_normalized_or_refused() {
+        for typed in [
+            "o/r",
+            "https://github.com/o/r",
+            "https://github.com/o/r/",
+            "github.com/o/r.git",
+            "http://www.github.com/o/r",
+        ] {
+            assert_eq!(normalize_repo(typed), Ok("o/r".to_string()), "{typed}");
+        }
+        for typed in ["not-a-repo", "a/b/c", "/r", "o/", "o r/x"] {
+            assert!(normalize_repo(typed).is_err(), "{typed}");
+        }
+    }
+
+    #[test]
+    fn start_dates_are_rfc3339_or_plain_dates() {
+        assert_eq!(
+            normalize_start_date("2024-01-31"),
+            Ok("2024-01-31T00:00:00Z".to_string())
+        );
+        assert_eq!(
+            normalize_start_date("2024-01-31T02:00:00+02:00"),
+            Ok("2024-01-31T00:00:00Z".to_string())
+        );
+        let err = normalize_start_date("yesterday").expect_err("not a date");
+        assert!(
+            err.starts_with("--start-date yesterday: not a date"),
+            "{err}"
+        );
     }
 }

@@ -7,6 +7,7 @@ pub mod report;
 pub mod run;
 pub mod runs;
 pub mod state;
+pub mod validate;
 
 use std::process::ExitCode;
 
@@ -54,6 +55,7 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
             },
             force,
         ),
+        Cmd::Validate { config, no_dbt } => validate::validate(&config, no_dbt),
         Cmd::Runs { config, output } => runs::runs(&config, output),
         Cmd::Report { config } => report::report(&config),
         Cmd::State { config, action } => state::state(&config, action),

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use crate::cli::Output;
 
-/// Prints the pipeline's runs, newest first.
+/// Prints the pipeline's runs, newest first: a table with aligned columns, or one JSON array.
 pub fn runs(config: &Path, output: Output) -> anyhow::Result<ExitCode> {
     let (name, location) = match crate::plan::state_store_location(config) {
         Ok(location) => location,
@@ -21,30 +21,59 @@ pub fn runs(config: &Path, output: Output) -> anyhow::Result<ExitCode> {
         writeln!(out, "{}", serde_json::to_string(&runs)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    writeln!(
-        out,
-        "{:>4}  {:<25} {:>8}  {:<12} {:>8}  records",
-        "id", "started", "seconds", "status", "requests"
-    )?;
-    for run in runs {
-        let records = run
-            .records
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| format!("{k} {v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default();
-        let seconds = run.seconds.map_or("-".to_string(), |s| format!("{s:.2}"));
-        writeln!(
-            out,
-            "{:>4}  {:<25} {seconds:>8}  {:<12} {:>8}  {records}",
-            run.id, run.started_at, run.status, run.requests
-        )?;
-        if let Some(error) = run.error {
-            writeln!(out, "      error: {error}")?;
+    let rows: Vec<[String; 6]> = runs
+        .iter()
+        .map(|run| {
+            let records = run
+                .records
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k} {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            [
+                run.id.to_string(),
+                run.started_at.clone(),
+                run.seconds.map_or("-".to_string(), |s| format!("{s:.2}")),
+                run.status.clone(),
+                run.requests.to_string(),
+                records,
+            ]
+        })
+        .collect();
+    let header = ["id", "started", "seconds", "status", "requests", "records"].map(String::from);
+    let width = |i: usize| {
+        std::iter::once(&header)
+            .chain(&rows)
+            .map(|r| r[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..5).map(width).collect();
+    let line = |r: &[String; 6]| {
+        format!(
+            "{:>w0$}  {:<w1$}  {:>w2$}  {:<w3$}  {:>w4$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4]
+        )
+    };
+    writeln!(out, "{}", line(&header).trim_end())?;
+    for (row, run) in rows.iter().zip(&runs) {
+        writeln!(out, "{}", line(row).trim_end())?;
+        if let Some(error) = &run.error {
+            writeln!(out, "{:w$}  error: {error}", "", w = widths[0])?;
         }
     }
     Ok(ExitCode::SUCCESS)

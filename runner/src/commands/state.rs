@@ -22,16 +22,15 @@ pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
     match action {
         StateAction::Show { format } => {
             let mut out = std::io::stdout().lock();
-            match store.state(&name)? {
-                Some(state) => {
-                    let shown = match format {
-                        StateFormat::Singer => state,
-                        StateFormat::Meltano => json!({ "singer_state": state }),
-                    };
-                    writeln!(out, "{}", serde_json::to_string_pretty(&shown)?)?;
-                }
-                None => eprintln!("tapline: pipeline `{}` has no state yet", name),
-            }
+            let state = store.state(&name)?.unwrap_or_else(|| {
+                eprintln!("tapline: pipeline `{name}` has no state yet");
+                json!({})
+            });
+            let shown = match format {
+                StateFormat::Singer => state,
+                StateFormat::Meltano => json!({ "singer_state": state }),
+            };
+            writeln!(out, "{}", serde_json::to_string_pretty(&shown)?)?;
         }
         StateAction::Set { file } => {
             let _lock = store.lock(&name, None)?;
@@ -40,11 +39,16 @@ pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
             let value: Value = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not JSON", file.display()))?;
             let value = unwrap_meltano(value);
-            anyhow::ensure!(
-                value.is_object(),
-                "{}: a state must be a JSON object",
-                file.display()
-            );
+            let warnings = match shape(&value) {
+                Ok(warnings) => warnings,
+                Err(problem) => {
+                    eprintln!("tapline: error: {}: {problem}", file.display());
+                    return Ok(ExitCode::from(crate::run::exit::CONFIG));
+                }
+            };
+            for w in warnings {
+                eprintln!("tapline: warning: {}: {w}", file.display());
+            }
             store.set_state(&name, &value)?;
             eprintln!("tapline: state of `{}` set from {}", name, file.display());
         }
@@ -86,6 +90,39 @@ pub fn state(config: &Path, action: StateAction) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Keys of a Singer state besides `bookmarks` that taps read.
+const STATE_KEYS: [&str; 2] = ["bookmarks", "currently_syncing"];
+
+/// Checks a state's shape: an error when no tap could read it, warnings for the parts a tap
+/// will not use (keys other than `bookmarks` and `currently_syncing`, bookmarks that are not
+/// objects).
+fn shape(state: &Value) -> Result<Vec<String>, String> {
+    let Some(object) = state.as_object() else {
+        return Err("a state must be a JSON object".into());
+    };
+    let mut warnings: Vec<String> = object
+        .keys()
+        .filter(|k| !STATE_KEYS.contains(&k.as_str()))
+        .map(|k| format!("`{k}` is not a Singer state key; taps ignore it"))
+        .collect();
+    match object.get("bookmarks") {
+        None if !object.is_empty() => {
+            warnings.push("no `bookmarks`: every stream starts from start_date".into())
+        }
+        None => {}
+        Some(Value::Object(bookmarks)) => warnings.extend(
+            bookmarks
+                .iter()
+                .filter(|(_, b)| !b.is_object())
+                .map(|(stream, _)| {
+                    format!("bookmarks.{stream} is not an object; the tap cannot use it")
+                }),
+        ),
+        Some(_) => return Err("`bookmarks` must be an object of stream → bookmark".into()),
+    }
+    Ok(warnings)
+}
+
 /// Meltano stores `{"singer_state": STATE}`; take the state out.
 fn unwrap_meltano(value: Value) -> Value {
     match value {
@@ -100,6 +137,25 @@ fn unwrap_meltano(value: Value) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn shape_errors_and_warnings() {
+        assert_eq!(shape(&json!({})), Ok(vec![]));
+        assert_eq!(
+            shape(&json!({"bookmarks": {"commits": {"a": 1}}, "currently_syncing": null})),
+            Ok(vec![])
+        );
+        assert!(shape(&json!([1])).is_err());
+        assert!(shape(&json!({"bookmarks": 3})).is_err());
+        assert_eq!(
+            shape(&json!({"bookmarks": {"commits": "2024"}, "extra": 1})),
+            Ok(vec![
+                "`extra` is not a Singer state key; taps ignore it".to_string(),
+                "bookmarks.commits is not an object; the tap cannot use it".to_string()
+            ])
+        );
+        assert_eq!(shape(&json!({"n": 1})).map(|w| w.len()), Ok(2));
+    }
 
     #[test]
     fn meltano_wrapper_is_removed() {

@@ -6,6 +6,27 @@ use crate::support::*;
 const SCHEMA: &str = r#"{"type":"SCHEMA","stream":"things","schema":{"properties":{"id":{"type":"integer"}}},"key_properties":["id"]}"#;
 
 #[test]
+fn a_target_config_error_exits_2_before_anything_runs() {
+    let p = Pipeline::with_text(&format!(
+        "name = \"x\"\n[tap]\nexecutable = \"./tap.sh\"\n[target]\nexecutable = \"{}\"\nconfig = {{ database = \"data/x.db\", batch_size = 3 }}\n",
+        sibling("target-sqlite").display()
+    ));
+    script(
+        &p,
+        "tap.sh",
+        &format!("[ \"$1\" = --config ] && touch ran\necho '{SCHEMA}'"),
+    );
+    let out = p.tapline(&["run"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("tapline.toml: target.config.batch_size: unknown setting"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!p.path().join("ran").exists(), "the tap never ran");
+}
+
+#[test]
 fn config_errors_exit_2_naming_file_and_key() {
     let p = Pipeline::with_text(
         "name = \"x\"\n[tap]\nexecutable = \"nope-not-here\"\nconfig = { a = \"${TAPLINE_TEST_UNSET_VAR}\" }\n[target]\nexecutable = \"also-missing\"\n",
@@ -72,15 +93,19 @@ fn a_failing_tap_exits_1_and_keeps_the_committed_state() {
 #[test]
 fn a_failing_target_exits_1() {
     let p = Pipeline::with_text(&format!(
-        "name = \"x\"\n[tap]\nexecutable = \"./tap.sh\"\n[target]\nexecutable = \"{}\"\nconfig = {{ database = \"data/x.db\", batch_size = 3 }}\n",
+        "name = \"x\"\n[tap]\nexecutable = \"./tap.sh\"\n[target]\nexecutable = \"{}\"\nconfig = {{ database = \"data/x.db\" }}\n",
         sibling("target-sqlite").display()
     ));
-    script(&p, "tap.sh", &format!("echo '{SCHEMA}'"));
+    script(
+        &p,
+        "tap.sh",
+        &format!("echo '{}'", SCHEMA.replace("[\"id\"]", "[\"idd\"]")),
+    );
     let out = p.tapline(&["run"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("unknown field `batch_size`"),
+        err.contains("[target-sqlite] target-sqlite: error: ") && err.contains("idd"),
         "the target's own error is relayed: {err}"
     );
     assert!(

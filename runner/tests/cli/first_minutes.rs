@@ -162,13 +162,14 @@ fn runs_lists_successes_and_failures() {
     let fake = fake(&[("octo/app", 30, 5)], 0, None);
     let p = Pipeline::github(&fake, &["octo/app"], "", "");
     assert!(p.tapline(&["run", "--select", "commits"]).status.success());
-    // A run that fails: the target's config is wrong.
+    // A run that fails: the target cannot open its database (a file stands where its folder
+    // should be).
     let toml = std::fs::read_to_string(p.path().join("tapline.toml")).unwrap();
     std::fs::write(
         p.path().join("tapline.toml"),
         toml.replace(
             "database = \"data/github.db\"",
-            "database = \"data/github.db\", nope = 1",
+            "database = \"data/github.db/inner.db\"",
         ),
     )
     .unwrap();

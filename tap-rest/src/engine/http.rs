@@ -335,7 +335,8 @@ impl Client {
                 Ok(Attempt::Done(r)) => Some(r.status),
                 _ => None,
             };
-            self.metrics.request(endpoint, started.elapsed(), status);
+            self.metrics
+                .request(endpoint, &req.url, started.elapsed(), status);
             match attempt? {
                 Attempt::Done(r) => return Ok(r),
                 Attempt::Reauthenticate => {

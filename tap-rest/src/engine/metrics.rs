@@ -14,8 +14,9 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Records one request (status `None`: it failed before a status).
-    pub fn request(&self, endpoint: &str, took: Duration, status: Option<u16>) {
+    /// Records one request of `url` (status `None`: it failed before a status); the timer's
+    /// `url_path` tag (the path without its query) says which partition was being paged.
+    pub fn request(&self, endpoint: &str, url: &str, took: Duration, status: Option<u16>) {
         if let Ok(mut c) = self.counts.lock() {
             *c.entry(endpoint.to_owned()).or_default() += 1;
         }
@@ -24,6 +25,9 @@ impl Metrics {
             json!({"endpoint": endpoint, "status": if ok { "succeeded" } else { "failed" }});
         if let Some(s) = status {
             tags["http_status_code"] = json!(s);
+        }
+        if let Some(path) = url_path(url) {
+            tags["url_path"] = json!(path);
         }
         emit(
             &json!({"type": "timer", "metric": "http_request_duration", "value": took.as_secs_f64(), "tags": tags}),
@@ -53,6 +57,27 @@ pub fn record_count(stream: &str, context: &serde_json::Map<String, serde_json::
     );
 }
 
+/// `https://host/a/b?x=1` → `/a/b`.
+fn url_path(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let path = &rest[rest.find('/')?..];
+    Some(path.split(['?', '#']).next().unwrap_or(path))
+}
+
 fn emit(value: &serde_json::Value) {
     eprintln!("INFO METRIC: {value}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_path;
+
+    #[test]
+    fn the_path_of_a_url() {
+        assert_eq!(
+            url_path("http://127.0.0.1:9/repos/o/r/commits?per_page=100&page=2"),
+            Some("/repos/o/r/commits")
+        );
+        assert_eq!(url_path("https://h"), None);
+    }
 }
