@@ -470,7 +470,7 @@ database = ".tapline/state.db"
         };
         let url = "postgres://tapline:s3cret@db.example:5433/state";
         std::fs::write(&file, text(url)).expect("writes");
-        let plan = Plan::load_with(&file, &no_env).expect("valid");
+        let plan = Plan::load_with(&file, &no_env, true).expect("valid");
         assert_eq!(plan.secrets, vec!["s3cret"]);
         assert_eq!(plan.state, crate::state::Location::Postgres(url.into()));
         std::fs::write(
@@ -478,7 +478,7 @@ database = ".tapline/state.db"
             text("postgres://tapline:s3cret@db.example:port/state"),
         )
         .expect("writes");
-        let err = Plan::load_with(&file, &no_env).expect_err("bad port");
+        let err = Plan::load_with(&file, &no_env, true).expect_err("bad port");
         let err = err.to_string();
         assert!(
             err.contains("state.url: not a PostgreSQL connection string")
