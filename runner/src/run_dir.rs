@@ -173,6 +173,13 @@ mod tests {
         assert!(!path.exists(), "removed when the run ends");
     }
 
+    fn which_sleep() -> &'static str {
+        ["/usr/bin/sleep", "/bin/sleep"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect("sleep is installed")
+    }
+
     #[test]
     fn start_time_is_field_22_whatever_the_command_name() {
         // A name with spaces and a parenthesis shifts naive field counting.
@@ -187,10 +194,11 @@ mod tests {
             .parse()
             .expect("number");
         assert_eq!(Owner::me().expect("me").start, want);
-        let mut child = Command::new("sh")
-            .args(["-c", "exec -a 'odd) name x' sleep 30"])
-            .spawn()
-            .expect("spawns");
+        // The kernel's command name is the executed file's name: a link to `sleep` named oddly.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let odd = dir.path().join("o) d x");
+        std::os::unix::fs::symlink(which_sleep(), &odd).expect("links sleep");
+        let mut child = Command::new(&odd).arg("30").spawn().expect("spawns");
         let owner = Owner::of(child.id()).expect("runs");
         assert!(owner.start >= want);
         child.kill().expect("kills");
