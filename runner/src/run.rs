@@ -44,10 +44,14 @@ pub struct Options {
     pub full_refresh: bool,
     /// Streams to select instead of the file's `select`.
     pub select: Option<Vec<String>>,
-    /// Skip dbt.
+    /// Skip dbt (as `--dbt never`).
     pub no_dbt: bool,
+    /// When dbt runs after a successful load.
+    pub dbt: crate::dbt::decision::DbtMode,
     /// No progress display.
     pub quiet: bool,
+    /// Every line of dbt's output, not just the failures.
+    pub verbose: bool,
 }
 
 /// Set by the signal handler: stop the tap, keep what the target committed.
@@ -74,6 +78,7 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
         states_saved: 0,
         seconds: 0.0,
         dbt: Vec::new(),
+        dbt_decision: None,
         tables: Vec::new(),
         error: None,
     };
@@ -104,10 +109,9 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     report.exit_code = code;
     report.error = error.map(|e| mask(&e, &plan.secrets));
     if status == RunStatus::Success {
-        let dbt = plan.dbt.as_ref().filter(|_| !options.no_dbt);
-        if let Some(Err(e)) =
-            dbt.map(|dbt| crate::dbt::run_commands(plan, dbt, interrupt, &mut report.dbt))
-        {
+        if let Some(Err(e)) = plan.dbt.as_ref().map(|dbt| {
+            crate::dbt::step(plan, dbt, options, interrupt, &store, &mut report)
+        }) {
             report.status = RunStatus::DbtFailed;
             report.exit_code = exit::DBT_FAILED;
             report.error = Some(mask(&format!("{e:#}"), &plan.secrets));

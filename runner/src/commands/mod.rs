@@ -20,6 +20,8 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
             full_refresh,
             select,
             no_dbt,
+            dbt,
+            verbose,
             output,
             quiet,
         } => run::run(
@@ -28,7 +30,9 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
                 full_refresh,
                 select,
                 no_dbt,
+                dbt,
                 quiet,
+                verbose,
             },
             output,
             interrupt,
