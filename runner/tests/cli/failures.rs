@@ -133,7 +133,7 @@ fn a_failing_dbt_exits_3_after_a_successful_load() {
     let db = p.path().join("data/github.db");
     assert!(
         err.contains(&format!(
-            "[dbt] dbt run on {} in {}",
+            "dbt run on {} in {}",
             db.display(),
             p.path().join("data/github_dbt").display()
         )),
