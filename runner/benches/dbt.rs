@@ -152,7 +152,10 @@ fn copy_project(from: &Path, to: &PathBuf) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
-        if ["target", "logs", "dbt_packages"].iter().any(|g| name == *g) {
+        if ["target", "logs", "dbt_packages"]
+            .iter()
+            .any(|g| name == *g)
+        {
             continue;
         }
         if entry.file_type().unwrap().is_dir() {

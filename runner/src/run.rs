@@ -108,14 +108,13 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     report.status = status;
     report.exit_code = code;
     report.error = error.map(|e| mask(&e, &plan.secrets));
-    if status == RunStatus::Success {
-        if let Some(Err(e)) = plan.dbt.as_ref().map(|dbt| {
-            crate::dbt::step(plan, dbt, options, interrupt, &store, &mut report)
-        }) {
-            report.status = RunStatus::DbtFailed;
-            report.exit_code = exit::DBT_FAILED;
-            report.error = Some(mask(&format!("{e:#}"), &plan.secrets));
-        }
+    if status == RunStatus::Success
+        && let Some(dbt) = &plan.dbt
+        && let Err(e) = crate::dbt::step(plan, dbt, options, interrupt, &store, &mut report)
+    {
+        report.status = RunStatus::DbtFailed;
+        report.exit_code = exit::DBT_FAILED;
+        report.error = Some(mask(&format!("{e:#}"), &plan.secrets));
     }
     let database = plan.dbt.as_ref().map(|d| d.database.clone()).or_else(|| {
         plan.target

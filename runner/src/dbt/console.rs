@@ -116,7 +116,8 @@ impl Console {
     /// Counts a node's result; whether it was one.
     fn count(&mut self, event: &Event) -> bool {
         let name = event.info.name.as_str();
-        let is_result = name.ends_with("Result") && name.starts_with("Log") || name == "SkippingDetails";
+        let is_result =
+            (name.starts_with("Log") && name.ends_with("Result")) || name == "SkippingDetails";
         if !is_result {
             return false;
         }
@@ -216,11 +217,31 @@ mod tests {
         let log = dir.path().join("logs/dbt.log");
         let mut console = Console::create(&log, false, true).unwrap();
         for line in [
-            event("LogStartLine", "info", "1 of 4 START model", r#"{"total": 4}"#),
-            event("LogModelResult", "info", "1 of 4 OK created model", r#"{"total": 4}"#),
+            event(
+                "LogStartLine",
+                "info",
+                "1 of 4 START model",
+                r#"{"total": 4}"#,
+            ),
+            event(
+                "LogModelResult",
+                "info",
+                "1 of 4 OK created model",
+                r#"{"total": 4}"#,
+            ),
             event("LogTestResult", "info", "2 of 4 PASS t1", r#"{"total": 4}"#),
-            event("LogTestResult", "error", "3 of 4 FAIL 3 t2", r#"{"total": 4}"#),
-            event("SkippingDetails", "info", "4 of 4 SKIP m2", r#"{"total": 4}"#),
+            event(
+                "LogTestResult",
+                "error",
+                "3 of 4 FAIL 3 t2",
+                r#"{"total": 4}"#,
+            ),
+            event(
+                "SkippingDetails",
+                "info",
+                "4 of 4 SKIP m2",
+                r#"{"total": 4}"#,
+            ),
             "Traceback (most recent call last):".to_string(),
         ] {
             console.line(&line);
@@ -243,6 +264,9 @@ mod tests {
 
     #[test]
     fn colour_codes_are_removed() {
-        assert_eq!(strip_ansi("[\u{1b}[32mOK\u{1b}[0m in 0.4s]"), "[OK in 0.4s]");
+        assert_eq!(
+            strip_ansi("[\u{1b}[32mOK\u{1b}[0m in 0.4s]"),
+            "[OK in 0.4s]"
+        );
     }
 }

@@ -100,7 +100,13 @@ mod tests {
         let at = "2026-12-01T10:00:00Z";
         let cases = [
             (DbtMode::Never, Ok(&b), Some((&a, at)), false, "--dbt never"),
-            (DbtMode::Always, Ok(&a), Some((&a, at)), true, "--dbt always"),
+            (
+                DbtMode::Always,
+                Ok(&a),
+                Some((&a, at)),
+                true,
+                "--dbt always",
+            ),
             (
                 DbtMode::Auto,
                 Err("no database".to_string()),
@@ -132,14 +138,28 @@ mod tests {
         ];
         for (mode, current, last, ran, reason) in cases {
             let got = decide(mode, current, last);
-            assert_eq!(got, Decision { ran, reason: reason.into() }, "{mode:?}");
+            assert_eq!(
+                got,
+                Decision {
+                    ran,
+                    reason: reason.into()
+                },
+                "{mode:?}"
+            );
         }
     }
 
     #[test]
     fn long_lists_of_changes_are_cut() {
         let a = fp(&[]);
-        let b = fp(&[("table:a", "1"), ("table:b", "1"), ("table:c", "1"), ("table:d", "1"), ("table:e", "1"), ("table:f", "1")]);
+        let b = fp(&[
+            ("table:a", "1"),
+            ("table:b", "1"),
+            ("table:c", "1"),
+            ("table:d", "1"),
+            ("table:e", "1"),
+            ("table:f", "1"),
+        ]);
         let got = decide(DbtMode::Auto, Ok(&b), Some((&a, "t")));
         assert_eq!(
             got.reason,

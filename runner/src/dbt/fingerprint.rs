@@ -92,9 +92,15 @@ pub fn take(dbt: &DbtPlan, target_path: &Path) -> Result<(Fingerprint, bool), Fi
     parts.insert("project".into(), hex(&files.finalize()));
     parts.insert("env".into(), env_digest(dbt)?);
     parts.insert("dbt".into(), version_digest(dbt));
-    parts.insert("commands".into(), digest_of(dbt.commands.join("\n").as_bytes()));
+    parts.insert(
+        "commands".into(),
+        digest_of(dbt.commands.join("\n").as_bytes()),
+    );
     let outputs = dbt.schema_dir.join("main_dbt.db").is_file();
-    parts.insert("outputs".into(), if outputs { "present" } else { "missing" }.into());
+    parts.insert(
+        "outputs".into(),
+        if outputs { "present" } else { "missing" }.into(),
+    );
     Ok((Fingerprint(parts), from_manifest))
 }
 

@@ -106,9 +106,11 @@ pub fn step(
         .dbt_fingerprint(&plan.name)?
         .and_then(|(value, at)| Some((serde_json::from_value::<Fingerprint>(value).ok()?, at)));
     let decision = match &current {
-        Some(Ok((fingerprint, _))) => {
-            decision::decide(mode, Ok(fingerprint), last.as_ref().map(|(f, at)| (f, at.as_str())))
-        }
+        Some(Ok((fingerprint, _))) => decision::decide(
+            mode,
+            Ok(fingerprint),
+            last.as_ref().map(|(f, at)| (f, at.as_str())),
+        ),
         Some(Err(e)) => decision::decide(mode, Err(e.to_string()), None),
         None => decision::decide(mode, Err(String::new()), None),
     };
@@ -130,7 +132,9 @@ pub fn step(
             &serde_json::to_value(&fingerprint)?,
             &crate::now_rfc3339(),
         )?,
-        Err(e) => tracing::warn!("dbt's inputs cannot be fingerprinted, so it runs every time: {e}"),
+        Err(e) => {
+            tracing::warn!("dbt's inputs cannot be fingerprinted, so it runs every time: {e}")
+        }
     }
     Ok(())
 }
@@ -206,7 +210,10 @@ fn run_commands(
             seconds,
         });
         if !status.success() {
-            bail!("dbt {name} failed ({status}); its whole output: {}", log.display());
+            bail!(
+                "dbt {name} failed ({status}); its whole output: {}",
+                log.display()
+            );
         }
     }
     Ok(())

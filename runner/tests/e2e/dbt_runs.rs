@@ -71,7 +71,10 @@ fn copy_project(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
-        if ["target", "logs", "dbt_packages"].iter().any(|g| name == *g) {
+        if ["target", "logs", "dbt_packages"]
+            .iter()
+            .any(|g| name == *g)
+        {
             continue;
         }
         if entry.file_type().unwrap().is_dir() {
@@ -85,7 +88,9 @@ fn copy_project(from: &Path, to: &Path) {
 fn decision(report: &Value) -> (bool, String) {
     let d = &report["dbt_decision"];
     (
-        d["ran"].as_bool().unwrap_or_else(|| panic!("no dbt_decision: {report}")),
+        d["ran"]
+            .as_bool()
+            .unwrap_or_else(|| panic!("no dbt_decision: {report}")),
         d["reason"].as_str().unwrap().to_string(),
     )
 }
@@ -122,31 +127,56 @@ fn dbt_runs_only_when_it_has_work_and_fits_on_a_screen() {
     assert_eq!(code, 0, "{report}\n{stderr}");
     assert_eq!(
         decision(&report),
-        (true, "no earlier successful dbt run of this pipeline".into())
+        (
+            true,
+            "no earlier successful dbt run of this pipeline".into()
+        )
     );
     assert_eq!(dbt_steps(&report), 1, "one dbt build: {report}");
     let line = "tests passed, 0 failed, 0 skipped (of ";
     let dbt_lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("dbt ")).collect();
     assert_eq!(dbt_lines.len(), 1, "{stderr}");
-    assert!(dbt_lines[0].starts_with("dbt build: ") && dbt_lines[0].contains(line), "{stderr}");
-    assert!(dbt_lines[0].ends_with(&format!("log: {}", log.display())), "{stderr}");
+    assert!(
+        dbt_lines[0].starts_with("dbt build: ") && dbt_lines[0].contains(line),
+        "{stderr}"
+    );
+    assert!(
+        dbt_lines[0].ends_with(&format!("log: {}", log.display())),
+        "{stderr}"
+    );
     assert!(!stderr.contains("START sql table model"), "{stderr}");
     let logged = std::fs::read_to_string(&log).unwrap();
-    assert!(logged.contains("START sql table model main_dbt.stg_commits"), "{logged}");
+    assert!(
+        logged.contains("START sql table model main_dbt.stg_commits"),
+        "{logged}"
+    );
     assert!(logged.contains("Done. PASS="), "{logged}");
 
     // 2. Nothing new: the tap sends the full-table streams again (identical rows, new _sdc_*
     //    metadata), and dbt is not started.
     let (code, report, stderr) = pipeline.run(&[]);
     assert_eq!(code, 0, "{report}\n{stderr}");
-    assert!(records(&report) > 0, "the tap re-sent nothing, so this proves nothing: {report}");
+    assert!(
+        records(&report) > 0,
+        "the tap re-sent nothing, so this proves nothing: {report}"
+    );
     let (ran, reason) = decision(&report);
     assert!(!ran, "dbt ran: {reason}\n{stderr}");
-    assert!(reason.starts_with("nothing dbt reads changed since its last successful run ("), "{reason}");
+    assert!(
+        reason.starts_with("nothing dbt reads changed since its last successful run ("),
+        "{reason}"
+    );
     assert_eq!(dbt_steps(&report), 0);
 
     // 3. `--dbt never`, even after a change.
-    fake.mutate(REPO, Mutation { new_commits: 3, ..Default::default() }).unwrap();
+    fake.mutate(
+        REPO,
+        Mutation {
+            new_commits: 3,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let (code, report, _) = pipeline.run(&["--dbt", "never"]);
     assert_eq!(code, 0);
     assert_eq!(decision(&report), (false, "--dbt never".into()));
@@ -156,11 +186,21 @@ fn dbt_runs_only_when_it_has_work_and_fits_on_a_screen() {
     let (code, report, stderr) = pipeline.run(&["--dbt", "always", "-v"]);
     assert_eq!(code, 0, "{report}\n{stderr}");
     assert_eq!(decision(&report), (true, "--dbt always".into()));
-    assert!(stderr.contains("START sql table model main_dbt.stg_commits"), "{stderr}");
+    assert!(
+        stderr.contains("START sql table model main_dbt.stg_commits"),
+        "{stderr}"
+    );
 
     // 5. A real change and a failing test: dbt builds, says why, fails with exit 3, and the
     //    failure is shown in full while passing nodes are not.
-    fake.mutate(REPO, Mutation { new_commits: 2, ..Default::default() }).unwrap();
+    fake.mutate(
+        REPO,
+        Mutation {
+            new_commits: 2,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     std::fs::write(
         pipeline.path("dbt/tests/assert_e2e_fails.sql"),
         "select sha from {{ ref('stg_commits') }} limit 2\n",
@@ -185,8 +225,17 @@ fn dbt_runs_only_when_it_has_work_and_fits_on_a_screen() {
     ] {
         assert!(stderr.contains(shown), "`{shown}` not shown:\n{stderr}");
     }
-    assert!(!stderr.contains("PASS not_null_stg_commits_sha"), "{stderr}");
-    assert!(report["error"].as_str().unwrap().contains(&log.display().to_string()), "{report}");
+    assert!(
+        !stderr.contains("PASS not_null_stg_commits_sha"),
+        "{stderr}"
+    );
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains(&log.display().to_string()),
+        "{report}"
+    );
     // Under 40 lines of dbt on the screen for ~100 nodes (most skipped after the failure).
     let dbt_shown = stderr
         .lines()
