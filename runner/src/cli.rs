@@ -30,9 +30,16 @@ pub enum Cmd {
         /// Streams to sync, comma-separated (overrides `select` in the file).
         #[arg(long, value_delimiter = ',')]
         select: Option<Vec<String>>,
-        /// Skip dbt.
+        /// Skip dbt (same as `--dbt never`).
         #[arg(long)]
         no_dbt: bool,
+        /// When dbt runs: `auto` when something it reads changed since its last successful
+        /// run (or that cannot be told), `always`, or `never`.
+        #[arg(long, value_enum, default_value = "auto")]
+        dbt: crate::dbt::decision::DbtMode,
+        /// Every line of dbt's output (default: one line, failures in full, the rest in a log).
+        #[arg(short, long)]
+        verbose: bool,
         /// Summary on stdout: `text`, or `json`: exactly one JSON object (status, exit_code,
         /// error, records, …), also when the run cannot start.
         #[arg(long, value_enum, default_value = "text")]

@@ -88,7 +88,8 @@ pub struct Dbt {
     /// The dbt project folder (with `dbt_project.yml` and `profiles.yml`).
     #[serde(default = "default_project_dir")]
     pub project_dir: PathBuf,
-    /// dbt commands run in order after a successful load, e.g. `["run", "test"]`.
+    /// dbt commands run in order after a successful load; default `["build"]` (tests
+    /// interleaved with models), e.g. `["run", "test"]`.
     #[serde(default = "default_commands")]
     pub commands: Vec<String>,
     /// A dbt of your own; default: the managed venv (`tapline dbt install`).
@@ -126,7 +127,7 @@ fn default_project_dir() -> PathBuf {
 }
 
 fn default_commands() -> Vec<String> {
-    vec!["run".into(), "test".into()]
+    vec!["build".into()]
 }
 
 fn default_state_database() -> PathBuf {

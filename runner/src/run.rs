@@ -45,12 +45,16 @@ pub struct Options {
     pub full_refresh: bool,
     /// Streams to select instead of the file's `select`.
     pub select: Option<Vec<String>>,
-    /// Skip dbt.
+    /// Skip dbt (as `--dbt never`).
     pub no_dbt: bool,
+    /// When dbt runs after a successful load.
+    pub dbt: crate::dbt::decision::DbtMode,
     /// No progress display.
     pub quiet: bool,
     /// Run one shard of the partitions ([`Shard`]), without dbt, merging its bookmarks.
     pub shard: Option<Shard>,
+    /// Every line of dbt's output, not just the failures.
+    pub verbose: bool,
 }
 
 /// Set by the signal handler: stop the tap, keep what the target committed.
@@ -88,6 +92,7 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
         states_saved: 0,
         seconds: 0.0,
         dbt: Vec::new(),
+        dbt_decision: None,
         tables: Vec::new(),
         error: None,
     };
@@ -125,19 +130,15 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     report.status = status;
     report.exit_code = code;
     report.error = error.map(|e| mask(&e, &plan.secrets));
-    if status == RunStatus::Success {
-        // Shards run without dbt: one dbt step runs after all of them.
-        let dbt = plan
-            .dbt
-            .as_ref()
-            .filter(|_| !options.no_dbt && options.shard.is_none());
-        if let Some(Err(e)) =
-            dbt.map(|dbt| crate::dbt::run_commands(plan, dbt, interrupt, &mut report.dbt))
-        {
-            report.status = RunStatus::DbtFailed;
-            report.exit_code = exit::DBT_FAILED;
-            report.error = Some(mask(&format!("{e:#}"), &plan.secrets));
-        }
+    // Shards run without dbt: one dbt step runs after all of them.
+    if status == RunStatus::Success
+        && options.shard.is_none()
+        && let Some(dbt) = &plan.dbt
+        && let Err(e) = crate::dbt::step(plan, dbt, options, interrupt, store.as_ref(), &mut report)
+    {
+        report.status = RunStatus::DbtFailed;
+        report.exit_code = exit::DBT_FAILED;
+        report.error = Some(mask(&format!("{e:#}"), &plan.secrets));
     }
     let database = plan.dbt.as_ref().map(|d| d.database.clone()).or_else(|| {
         plan.target

@@ -356,6 +356,34 @@ impl StateStore {
         rows.collect::<Result<_, _>>().map_err(sql)
     }
 
+    /// The fingerprint of what dbt read in the last successful dbt run of `pipeline`, with
+    /// when it was stored.
+    pub fn dbt_fingerprint(&self, pipeline: &str) -> Result<Option<(Value, String)>, StoreError> {
+        Ok(self.slot(pipeline, "dbt")?.and_then(|v| {
+            let at = v.get("at")?.as_str()?.to_string();
+            Some((v.get("fingerprint")?.clone(), at))
+        }))
+    }
+
+    /// Stores the fingerprint of what a successful dbt run read.
+    pub fn set_dbt_fingerprint(
+        &self,
+        pipeline: &str,
+        fingerprint: &Value,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let value = serde_json::json!({ "fingerprint": fingerprint, "at": at });
+        self.put(pipeline, "dbt", &value)
+    }
+
+    /// Forgets the dbt fingerprint of `pipeline`: its next run starts dbt.
+    pub fn clear_dbt_fingerprint(&self, pipeline: &str) -> Result<(), StoreError> {
+        self.exec(
+            "DELETE FROM state WHERE pipeline = ?1 AND slot = 'dbt'",
+            params![pipeline],
+        )
+    }
+
     fn slot(&self, pipeline: &str, slot: &str) -> Result<Option<Value>, StoreError> {
         let text: Option<String> = self
             .conn

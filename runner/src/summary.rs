@@ -32,6 +32,8 @@ pub struct Report {
     pub seconds: f64,
     /// dbt commands run, with their outcome.
     pub dbt: Vec<DbtStep>,
+    /// Whether dbt ran after the load, and why; `None` without dbt or a successful load.
+    pub dbt_decision: Option<crate::dbt::decision::Decision>,
     /// Rows per table after the run.
     pub tables: Vec<TableRows>,
     /// What went wrong, if anything.
@@ -138,6 +140,10 @@ impl fmt::Display for Report {
             writeln!(f, "    {stream:<24} {n:>10}")?;
         }
         writeln!(f, "  state: {} bookmark(s) saved", self.states_saved)?;
+        if let Some(d) = &self.dbt_decision {
+            let verb = if d.ran { "ran" } else { "skipped" };
+            writeln!(f, "  dbt {verb}: {}", d.reason)?;
+        }
         for step in &self.dbt {
             writeln!(
                 f,

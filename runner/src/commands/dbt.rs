@@ -52,14 +52,14 @@ pub fn dbt(config: &Path, args: &[String]) -> anyhow::Result<ExitCode> {
         println_path(&venv::dbt_in(&dir));
         return Ok(ExitCode::SUCCESS);
     }
-    let Some(dbt) = plan.as_ref().and_then(|p| p.dbt.as_ref()) else {
+    let Some((plan, dbt)) = plan.as_ref().and_then(|p| Some((p, p.dbt.as_ref()?))) else {
         eprintln!(
             "tapline: error: {}: no [dbt] section with commands",
             config.display()
         );
         return Ok(ExitCode::from(crate::run::exit::CONFIG));
     };
-    let status = crate::dbt::passthrough(dbt, args)?;
+    let status = crate::dbt::passthrough(plan, dbt, args)?;
     Ok(ExitCode::from(
         u8::try_from(status.code().unwrap_or(1)).unwrap_or(1),
     ))

@@ -112,7 +112,7 @@ database = "github.db"
 
 [dbt]
 project_dir = "dbt"
-commands = ["run", "test"]
+commands = ["build"]
 "#,
         repos.join(", "),
         fake.api_url()

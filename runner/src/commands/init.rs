@@ -203,7 +203,7 @@ database = "data/github.db"
 
 [dbt]
 project_dir = "dbt"                              # written next to this file by `tapline init`
-commands = ["run", "test"]                       # [] skips dbt
+commands = ["build"]                             # tests interleaved; ["run", "test"] works too; [] skips dbt
 
 [state]
 database = ".tapline/state.db"                   # bookmarks and run history

@@ -93,6 +93,18 @@ pub trait Backend: Send {
     ) -> Result<(), StateError>;
     /// The runs of `pipeline`, newest first.
     fn runs(&self, pipeline: &str) -> Result<Vec<RunRecord>, StateError>;
+    /// The fingerprint of what dbt read in the last successful dbt run of `pipeline`, with
+    /// when it was stored.
+    fn dbt_fingerprint(&self, pipeline: &str) -> Result<Option<(Value, String)>, StateError>;
+    /// Stores the fingerprint of what a successful dbt run read.
+    fn set_dbt_fingerprint(
+        &self,
+        pipeline: &str,
+        fingerprint: &Value,
+        at: &str,
+    ) -> Result<(), StateError>;
+    /// Forgets the dbt fingerprint of `pipeline`: its next run starts dbt.
+    fn clear_dbt_fingerprint(&self, pipeline: &str) -> Result<(), StateError>;
 }
 
 /// Opens the store at `location`.

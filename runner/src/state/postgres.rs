@@ -433,6 +433,27 @@ impl Backend for PgStore {
         Ok(())
     }
 
+    fn dbt_fingerprint(&self, pipeline: &str) -> Result<Option<(Value, String)>, StateError> {
+        Ok(self.read(pipeline, "dbt")?.and_then(|v| {
+            let at = v.get("at")?.as_str()?.to_string();
+            Some((v.get("fingerprint")?.clone(), at))
+        }))
+    }
+
+    fn set_dbt_fingerprint(
+        &self,
+        pipeline: &str,
+        fingerprint: &Value,
+        at: &str,
+    ) -> Result<(), StateError> {
+        let value = serde_json::json!({ "fingerprint": fingerprint, "at": at });
+        self.write(|tx| put(tx, pipeline, "dbt", &value))
+    }
+
+    fn clear_dbt_fingerprint(&self, pipeline: &str) -> Result<(), StateError> {
+        self.write(|tx| delete(tx, pipeline, Some("dbt")))
+    }
+
     fn runs(&self, pipeline: &str) -> Result<Vec<RunRecord>, StateError> {
         let rows = self
             .session()

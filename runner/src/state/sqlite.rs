@@ -110,4 +110,21 @@ impl Backend for Sqlite {
     fn runs(&self, pipeline: &str) -> Result<Vec<RunRecord>, StateError> {
         Ok(self.store.runs(pipeline)?)
     }
+
+    fn dbt_fingerprint(&self, pipeline: &str) -> Result<Option<(Value, String)>, StateError> {
+        Ok(self.store.dbt_fingerprint(pipeline)?)
+    }
+
+    fn set_dbt_fingerprint(
+        &self,
+        pipeline: &str,
+        fingerprint: &Value,
+        at: &str,
+    ) -> Result<(), StateError> {
+        Ok(self.store.set_dbt_fingerprint(pipeline, fingerprint, at)?)
+    }
+
+    fn clear_dbt_fingerprint(&self, pipeline: &str) -> Result<(), StateError> {
+        Ok(self.store.clear_dbt_fingerprint(pipeline)?)
+    }
 }

@@ -158,7 +158,7 @@ fn a_failing_dbt_exits_3_after_a_successful_load() {
     let db = p.path().join("data/github.db");
     assert!(
         err.contains(&format!(
-            "[dbt] dbt run on {} in {}",
+            "dbt run on {} in {}",
             db.display(),
             p.path().join("data/github_dbt").display()
         )),
@@ -175,6 +175,51 @@ fn a_failing_dbt_exits_3_after_a_successful_load() {
     );
     // --no-dbt skips it.
     assert!(p.tapline(&["run", "--no-dbt"]).status.success());
+}
+
+#[test]
+fn after_a_failed_dbt_run_the_next_run_starts_dbt_again() {
+    let p = script_pipeline("[dbt]\nproject_dir = \"proj\"\nexecutable = \"./dbt.sh\"\n");
+    std::fs::create_dir_all(p.path().join("proj")).unwrap();
+    std::fs::write(p.path().join("proj/dbt_project.yml"), "name: x\n").unwrap();
+    script(
+        &p,
+        "tap.sh",
+        &format!(
+            "echo '{SCHEMA}'\necho '{{\"type\":\"RECORD\",\"stream\":\"things\",\"record\":{{\"id\":1}}}}'"
+        ),
+    );
+    let (starts, fail) = (p.path().join("starts"), p.path().join("fail"));
+    script(
+        &p,
+        "dbt.sh",
+        &format!(
+            "echo \"$1\" >> '{}'\ntest ! -e '{}'",
+            starts.display(),
+            fail.display()
+        ),
+    );
+    let run = |args: &[&str]| {
+        let out = p.tapline(&[&["run", "--output", "json"], args].concat());
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code(), report["dbt_decision"].clone())
+    };
+    let ran = |reason: &str| serde_json::json!({"ran": true, "reason": reason});
+    let first = "no earlier successful dbt run of this pipeline";
+    assert_eq!(run(&[]), (Some(0), ran(first)));
+    // The same record again: nothing dbt reads changed.
+    let (code, skipped) = run(&[]);
+    assert_eq!(
+        (code, skipped["ran"].clone()),
+        (Some(0), false.into()),
+        "{skipped}"
+    );
+    std::fs::write(&fail, "").unwrap();
+    assert_eq!(run(&["--dbt", "always"]), (Some(3), ran("--dbt always")));
+    std::fs::remove_file(&fail).unwrap();
+    assert_eq!(run(&[]), (Some(0), ran(first)));
+    let starts = std::fs::read_to_string(&starts).unwrap();
+    assert_eq!(starts, "build\nbuild\nbuild\n", "one `dbt build` per start");
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! the same installer `tapline dbt install` uses and then reused from the cache.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod dbt_runs;
 mod expected;
 mod harness;
 mod marts;
