@@ -86,8 +86,7 @@ impl Side for Meltano {
         std::fs::create_dir_all(&self.dir).unwrap();
         let repos: Vec<String> = REPOS.iter().map(|r| format!("\"{r}\"")).collect();
         let yml = format!(
-            r#"version: 1
-project_id: tapline-pipeline-bench
+            r#"project_id: tapline-pipeline-bench
 default_environment: bench
 send_anonymous_usage_stats: false
 environments:
@@ -134,7 +133,7 @@ plugins:
         // Fails when there is no state yet, which is as good.
         let _ = self
             .meltano()
-            .args(["state", "clear", "--force", STATE_ID])
+            .args(["--environment", "bench", "state", "clear", "--force", STATE_ID])
             .output();
         self.with_dbt = dbt;
         if dbt {
