@@ -133,13 +133,25 @@ plugins:
         // Fails when there is no state yet, which is as good.
         let _ = self
             .meltano()
-            .args(["--environment", "bench", "state", "clear", "--force", STATE_ID])
+            .args([
+                "--environment",
+                "bench",
+                "state",
+                "clear",
+                "--force",
+                STATE_ID,
+            ])
             .output();
         self.with_dbt = dbt;
         if dbt {
             copy_dbt_project(&fresh_dir(&self.dir.join("dbt")));
             let raw = fresh_dir(&self.dir.join("raw"));
-            std::fs::copy(&self.database, raw.join("github.db")).unwrap();
+            for suffix in ["", "-wal"] {
+                let from = PathBuf::from(format!("{}{suffix}", self.database.display()));
+                if from.exists() {
+                    std::fs::copy(&from, raw.join(format!("github.db{suffix}"))).unwrap();
+                }
+            }
             std::fs::create_dir_all(self.dir.join("raw/github_dbt")).unwrap();
         }
     }
