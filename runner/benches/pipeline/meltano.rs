@@ -1,6 +1,6 @@
 //! The Meltano side: `meltano run tap-github target-csv` with MeltanoLabs tap-github and
 //! MeltanoLabs target-csv as plugins without `pip_url`, their executables in the interop
-//! suite's pinned venvs; then, when dbt is on, `dbt build` of the same project with the same dbt
+//! suite's pinned venvs; then, when dbt is on, [`DBT_BUILD`] of the same project with the same dbt
 //! as tapline's, on a copy of the SQLite database the tapline side loaded (dbt cannot read CSV).
 
 use std::path::{Path, PathBuf};
@@ -8,7 +8,7 @@ use std::process::Command;
 
 use fake_github::RunningFake;
 
-use super::{REPOS, Side, checked, copy_dbt_project, fresh_dir, ours::Tapline};
+use super::{DBT_BUILD, REPOS, Side, checked, copy_dbt_project, fresh_dir, ours::Tapline};
 
 /// The state id of `meltano run tap-github target-csv` in environment `bench`.
 const STATE_ID: &str = "bench:tap-github-to-target-csv";
@@ -166,7 +166,7 @@ plugins:
             checked(
                 "dbt build",
                 Command::new(&self.dbt)
-                    .arg("build")
+                    .args(DBT_BUILD.split_whitespace())
                     .arg("--project-dir")
                     .arg(&project)
                     .arg("--profiles-dir")

@@ -1,12 +1,12 @@
 //! The tapline side: `tapline run` of a pipeline file, tap-github → target-sqlite (tapline's
-//! built-in copies, through links named for them), then `dbt build` when dbt is on.
+//! built-in copies, through links named for them), then [`DBT_BUILD`] when dbt is on.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use fake_github::RunningFake;
 
-use super::{REPOS, Side, checked, copy_dbt_project, fresh_dir};
+use super::{DBT_BUILD, REPOS, Side, checked, copy_dbt_project, fresh_dir};
 
 /// A pipeline folder: `tapline.toml`, the loaded `github.db`, the state database, dbt's project.
 pub struct Tapline {
@@ -61,7 +61,9 @@ impl Side for Tapline {
         );
         if dbt {
             copy_dbt_project(&self.dir.join("dbt"));
-            text.push_str("\n[dbt]\nproject_dir = \"dbt\"\ncommands = [\"build\"]\n");
+            text.push_str(&format!(
+                "\n[dbt]\nproject_dir = \"dbt\"\ncommands = [\"{DBT_BUILD}\"]\n"
+            ));
         }
         std::fs::write(self.dir.join("tapline.toml"), text).unwrap();
     }
