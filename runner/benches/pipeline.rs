@@ -224,6 +224,13 @@ fn main() {
             println!("goal: {label} ≥ {want}× faster than Meltano: {r:.1}×, {verdict}");
         }
     };
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let minutes: Vec<&str> = load.split_whitespace().take(3).collect();
+        println!(
+            "\nload average (1 / 5 / 15 minutes) at the end: {}",
+            minutes.join(" / ")
+        );
+    }
     println!();
     goal("full, no dbt", 25.0);
     goal("nothing new, with dbt", 10.0);
