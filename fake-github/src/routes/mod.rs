@@ -6,6 +6,7 @@ pub(crate) mod commits;
 pub(crate) mod compare;
 pub(crate) mod contributors;
 pub(crate) mod control;
+pub(crate) mod graphql;
 pub(crate) mod issues;
 pub(crate) mod orgs;
 pub(crate) mod pulls;
@@ -32,6 +33,7 @@ pub(crate) fn router() -> Router<SharedWorld> {
     let mut r = Router::new()
         .route("/rate_limit", get(rate_limit::get))
         .route("/orgs/{org}/repos", get(orgs::list))
+        .route("/graphql", post(graphql::query))
         .route("/_fake/truth", get(control::truth))
         .route("/_fake/stats", get(control::stats))
         .route("/_fake/mutate", post(control::mutate));

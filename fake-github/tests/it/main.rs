@@ -9,6 +9,7 @@ mod determinism;
 mod faults;
 mod filters;
 mod golden;
+mod graphql;
 mod http;
 mod mutate;
 mod openapi;
