@@ -162,6 +162,24 @@ impl Job<'_> {
                 out.first_etag = page.etag.clone();
             }
             let first_page = std::mem::replace(&mut is_first, false);
+            if first_page && ahead {
+                // Started before this page's records and children are written.
+                let view = PageView {
+                    headers: &page.headers,
+                    body: &page.body,
+                    records: page.records.len(),
+                    link_next: page.next.as_deref(),
+                };
+                if let Some(plan) = pager.plan(&req, view)? {
+                    prefetch = Some(Prefetch::start(
+                        self.sh.client.clone(),
+                        self.def.path.source(),
+                        self.retry_statuses(),
+                        plan,
+                        self.sh.client.max_in_flight(),
+                    )?);
+                }
+            }
 
             let count = page.records.len();
             let mut stop = false;
@@ -243,19 +261,6 @@ impl Job<'_> {
                 records: count,
                 link_next: page.next.as_deref(),
             };
-            if first_page && ahead && !stop {
-                let plan = pager.plan(&req, view)?;
-                prefetch = match plan {
-                    Some(plan) => Some(Prefetch::start(
-                        self.sh.client.clone(),
-                        self.def.path.source(),
-                        self.retry_statuses(),
-                        plan,
-                        self.sh.client.max_in_flight(),
-                    )?),
-                    None => None,
-                };
-            }
             let next = if stop {
                 None
             } else {
