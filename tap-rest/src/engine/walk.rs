@@ -123,9 +123,12 @@ impl Job<'_> {
         let pipeline = &self.planned.pipeline;
         // Pages known after the first are fetched ahead, unless each page needs the one
         // before (re-anchoring) or the walk may stop early.
-        let ahead = w.ascending.as_ref().is_none_or(|a| a.param.is_none())
+        let mut ahead = w.ascending.as_ref().is_none_or(|a| a.param.is_none())
             && !(w.stop_at_floor && w.floor.is_some());
         let mut prefetch: Option<Prefetch> = None;
+        // The first record when pages were fetched ahead: a list that changed at its head
+        // meanwhile may have shifted a record past a page asked before it moved.
+        let mut head_ahead: Option<Value> = None;
         loop {
             let conditional = if is_first { w.conditional } else { None };
             let fetched = match prefetch.as_mut() {
@@ -171,6 +174,7 @@ impl Job<'_> {
                     link_next: page.next.as_deref(),
                 };
                 if let Some(plan) = pager.plan(&req, view)? {
+                    head_ahead = Some(page.records.first().cloned().unwrap_or(Value::Null));
                     prefetch = Some(Prefetch::start(
                         self.sh.client.clone(),
                         self.def.path.source(),
@@ -272,6 +276,20 @@ impl Job<'_> {
                 // Whatever the paginator: a page followed by another is not the whole list.
                 out.first_had_next = next.is_some();
             }
+            if next.is_none()
+                && let Some(head) = head_ahead.take()
+                && self.head_moved(&first, w.records, &head).await?
+            {
+                tracing::info!(
+                    "{}: {}: the list changed while its pages were fetched ahead; reading it again page by page",
+                    self.def.name,
+                    self.label
+                );
+                (ahead, prefetch, last) = (false, None, None);
+                pager = Pager::new(&self.def.paginator);
+                req = pager.first(w.first.clone())?;
+                continue;
+            }
             let Some(asc) = &w.ascending else {
                 match next {
                     Some(n) => req = n,
@@ -351,6 +369,19 @@ impl Job<'_> {
                 self.bookmark(&mark).await;
             }
         }
+    }
+
+    /// Whether the first page of the list, asked again, starts with another record than `head`.
+    async fn head_moved(
+        &self,
+        first: &Request,
+        records: &str,
+        head: &Value,
+    ) -> Result<bool, Error> {
+        Ok(match self.fetch(first, None, records, false).await? {
+            Fetched::Page(page) => page.records.first().unwrap_or(&Value::Null) != head,
+            _ => true,
+        })
     }
 
     /// Sends `req`, applying the `on_status` actions (or refusing, when `lenient`).
