@@ -182,15 +182,13 @@ impl PaginatorDef {
 /// replication mode needs each page before asking for the next.
 pub fn describe_stream(def: &StreamDef) -> String {
     let by_paginator = def.paginator.describe();
-    if def.paginator.sequential().is_some() {
-        return by_paginator;
-    }
     match &def.replication {
         Replication::SinceParam {
             order: Order::Ascending,
             reanchor: true,
             ..
         } => "sequential: each page is asked from the last value the page before ended on".into(),
+        _ if def.paginator.sequential().is_some() => by_paginator,
         Replication::EarlyStop { .. } => format!(
             "{by_paginator}; sequential on a run with a bookmark or a start date (it stops at the first older record)"
         ),
