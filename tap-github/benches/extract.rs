@@ -3,8 +3,10 @@
 //! Prints wall time, requests (from the fake's stats) and records for a full run, an incremental
 //! run after new activity, the first and a steady no-change run; the same series with the
 //! definitions as they were before exact increments (dates only), and the requests the exact
-//! rules add; then the full run of singer-io `tap-github==4.0.0` (PyPI) as a baseline, measured
-//! in the same run, when Python can be had.
+//! rules add; the full run with more requests in flight than the default; then the full run of
+//! singer-io `tap-github==4.0.0` (PyPI) as a baseline, measured in the same run, when Python can
+//! be had. A second scenario reads one repository of 20,000 commits at 100 ms latency with its
+//! pages one after the other (`max_concurrency` 1) and at the default concurrency.
 //!
 //! `cargo bench -p tap-github --bench extract`
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
@@ -27,6 +29,11 @@ struct Row {
     not_modified: u64,
     records: usize,
 }
+
+/// One repository of this many commits for the second scenario…
+const HUGE_COMMITS: u32 = 20_000;
+/// …served at this latency.
+const HUGE_LATENCY: Duration = Duration::from_millis(100);
 
 /// A fresh fake with the benchmark's repositories.
 fn fake() -> RunningFake {
@@ -123,6 +130,78 @@ fn definitions_load() -> Duration {
     took[took.len() / 2]
 }
 
+/// A full run of `streams` of `repos` against `fake` with `extra` config keys; the run of median
+/// wall time of `runs`.
+fn full_run(
+    fake: &RunningFake,
+    what: &str,
+    (repos, streams): (&[&str], &[&str]),
+    extra: Value,
+    definitions: Option<&Path>,
+    runs: usize,
+    dir: &Path,
+) -> Row {
+    let mut config = json!({"api_url": fake.api_url(), "auth_token": TOKEN, "repositories": repos});
+    for (k, v) in extra.as_object().unwrap() {
+        config[k] = v.clone();
+    }
+    let config_path = dir.join("full-run-config.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let discovered = Command::new(BIN)
+        .arg("--config")
+        .arg(&config_path)
+        .arg("--discover")
+        .output()
+        .unwrap();
+    let mut catalog: singer::Catalog = serde_json::from_slice(&discovered.stdout).unwrap();
+    catalog.select_only(streams);
+    let catalog_path = dir.join("full-run-catalog.json");
+    std::fs::write(&catalog_path, serde_json::to_string(&catalog).unwrap()).unwrap();
+    let mut rows: Vec<Row> = (0..runs)
+        .map(|_| {
+            let mut cmd = Command::new(BIN);
+            cmd.arg("--config")
+                .arg(&config_path)
+                .arg("--catalog")
+                .arg(&catalog_path);
+            if let Some(d) = definitions {
+                cmd.arg("--definitions").arg(d);
+            }
+            measure(fake, what, cmd).0
+        })
+        .collect();
+    rows.sort_by_key(|r| r.wall);
+    rows.swap_remove(rows.len() / 2)
+}
+
+/// One repository of [`HUGE_COMMITS`] commits at [`HUGE_LATENCY`]: its commits with pages one
+/// after the other, then at the default concurrency.
+fn huge(dir: &Path) -> (Row, Row) {
+    let builder = FakeGithub::builder()
+        .seed(7)
+        .token(TOKEN)
+        .latency(HUGE_LATENCY)
+        .repo("octo/huge", RepoSize::new(HUGE_COMMITS, 0));
+    let fake = RunningFake::start_blocking(builder).unwrap();
+    let run = |what: &str, extra: Value| {
+        full_run(
+            &fake,
+            what,
+            (&["octo/huge"], &["commits"]),
+            extra,
+            None,
+            1,
+            dir,
+        )
+    };
+    let sequential = run(
+        "20,000 commits: pages one after the other (max_concurrency 1)",
+        json!({"max_concurrency": 1}),
+    );
+    let parallel = run("20,000 commits: default (max_concurrency 4)", json!({}));
+    (sequential, parallel)
+}
+
 fn main() {
     let load = definitions_load();
     let dir = tempfile::tempdir().unwrap();
@@ -143,6 +222,35 @@ fn main() {
         })
         .collect();
     rows.extend(before);
+    let one_by_one = dir.path().join("one-by-one.toml");
+    std::fs::write(
+        &one_by_one,
+        tap_github::DEFINITIONS.replace(", page_param = \"page\"", ""),
+    )
+    .unwrap();
+    for (what, extra, definitions) in [
+        ("tapline: full, median of 3", json!({}), None),
+        (
+            "tapline: full, pages one after the other (no page_param), median of 3",
+            json!({}),
+            Some(one_by_one.as_path()),
+        ),
+        (
+            "tapline: full, max_concurrency 8, median of 3",
+            json!({"max_concurrency": 8}),
+            None,
+        ),
+    ] {
+        rows.push(full_run(
+            &crate::fake(),
+            what,
+            (&REPOS, &["commits", "issues"]),
+            extra,
+            definitions,
+            3,
+            dir.path(),
+        ));
+    }
     match peer(&fake, dir.path()) {
         Ok(row) => rows.push(row),
         Err(why) => println!("singer-io tap-github 4.0.0 baseline skipped: {why}"),
@@ -163,6 +271,23 @@ fn main() {
         );
     }
     println!("\nrequests that exact increments add: {}", extra.join(", "));
+    let (sequential, parallel) = huge(dir.path());
+    println!(
+        "\n1 repo x {HUGE_COMMITS} commits, {} ms latency, stream commits\n",
+        HUGE_LATENCY.as_millis()
+    );
+    println!("| run | wall (s) | requests | records | of sequential |");
+    println!("|:--|--:|--:|--:|--:|");
+    for r in [&sequential, &parallel] {
+        println!(
+            "| {} | {:.2} | {} | {} | {:.0}% |",
+            r.what,
+            r.wall.as_secs_f64(),
+            r.requests,
+            r.records,
+            100.0 * r.wall.as_secs_f64() / sequential.wall.as_secs_f64()
+        );
+    }
     println!(
         "loading the definitions (parse, check, 9 schemas): {:.2} ms (median of 50)",
         load.as_secs_f64() * 1e3

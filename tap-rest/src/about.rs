@@ -18,7 +18,7 @@ fn about<'a>(engine: &'a Engine, name: &'a str) -> About<'a> {
             json!({
                 "name": s.name,
                 "replication": s.replication.key().map_or("full_table", |_| "incremental"),
-                "pages": if s.paginator.sequential() { "sequential" } else { "may be fetched in parallel when their number is known" },
+                "pages": crate::defs::paging::describe_stream(s),
             })
         })
         .collect();

@@ -588,7 +588,7 @@ on_status = { "404" = "skip_partition" }
     #[test]
     fn parses_a_minimal_file() {
         let d = Definitions::parse(MINIMAL, "shop.toml").expect("valid");
-        assert_eq!(d.streams[0].paginator, PaginatorDef::LinkHeader);
+        assert_eq!(d.streams[0].paginator, PaginatorDef::default());
         assert_eq!(
             d.action(&d.streams[0], 404),
             Some(StatusAction::SkipPartition)

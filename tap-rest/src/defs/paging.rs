@@ -4,13 +4,19 @@
 
 use serde::Deserialize;
 
+use super::stream::{Order, Replication, StreamDef};
+
 /// A paginator.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
 pub enum PaginatorDef {
-    /// `Link: <url>; rel="next"`, followed as it is.
-    #[default]
-    LinkHeader,
+    /// `Link: <url>; rel="next"`, followed as it is. With `page_param`, the first page's
+    /// `rel="last"` link numbers the last page, and the pages up to it are known in advance.
+    LinkHeader {
+        /// The query parameter of the `rel="last"` URL that holds the page number, e.g. `page`.
+        #[serde(default)]
+        page_param: Option<String>,
+    },
     /// One request only.
     None,
     /// A page-number parameter: stops on an empty page, on a page shorter than `size` when
@@ -86,6 +92,12 @@ pub enum CursorInto {
     Body(String),
 }
 
+impl Default for PaginatorDef {
+    fn default() -> Self {
+        PaginatorDef::LinkHeader { page_param: None }
+    }
+}
+
 fn one() -> u64 {
     1
 }
@@ -102,7 +114,7 @@ impl PaginatorDef {
             PaginatorDef::Offset { total, .. } => (total.as_ref(), None),
             PaginatorDef::NextUrl { from } => (Some(from), None),
             PaginatorDef::Cursor { from, last, .. } => (Some(from), last.as_deref()),
-            PaginatorDef::LinkHeader | PaginatorDef::None => (None, None),
+            PaginatorDef::LinkHeader { .. } | PaginatorDef::None => (None, None),
         };
         let from = match from {
             Some(ValueFrom::Pointer(p)) => Some(p.as_str()),
@@ -131,12 +143,55 @@ impl PaginatorDef {
         }
     }
 
-    /// Whether the pages are walked strictly one after the other (a cursor or a next URL only
-    /// exists once the previous page is read).
-    pub fn sequential(&self) -> bool {
-        matches!(
-            self,
-            PaginatorDef::Cursor { .. } | PaginatorDef::NextUrl { .. } | PaginatorDef::None
-        )
+    /// Why the pages are walked one after the other, or `None` when the first answer can tell
+    /// how many there are (then pages 2..N are fetched in parallel).
+    pub fn sequential(&self) -> Option<&'static str> {
+        match self {
+            PaginatorDef::None => Some("one request"),
+            PaginatorDef::Cursor { .. } | PaginatorDef::NextUrl { .. } => {
+                Some("each page's cursor comes with the page before")
+            }
+            PaginatorDef::LinkHeader { page_param: None } => {
+                Some("each page's link comes with the page before")
+            }
+            PaginatorDef::PageNumber {
+                total_pages: None, ..
+            } => Some("the number of pages is not given"),
+            PaginatorDef::Offset { .. } => Some("an offset moves by what the page before held"),
+            PaginatorDef::LinkHeader {
+                page_param: Some(_),
+            }
+            | PaginatorDef::PageNumber {
+                total_pages: Some(_),
+                ..
+            } => None,
+        }
+    }
+
+    /// How the pages are fetched, for `--about`.
+    pub fn describe(&self) -> String {
+        match (self.sequential(), self) {
+            (Some(why), _) => format!("sequential: {why}"),
+            (None, PaginatorDef::LinkHeader { .. }) => "in parallel when the first page's rel=\"last\" link numbers the last page; else sequential".into(),
+            (None, _) => "in parallel up to the number of pages the first answer gives; else sequential".into(),
+        }
+    }
+}
+
+/// How the pages of stream `def` are fetched, for `--about`: its paginator's way, unless its
+/// replication mode needs each page before asking for the next.
+pub fn describe_stream(def: &StreamDef) -> String {
+    let by_paginator = def.paginator.describe();
+    match &def.replication {
+        Replication::SinceParam {
+            order: Order::Ascending,
+            reanchor: true,
+            ..
+        } => "sequential: each page is asked from the last value the page before ended on".into(),
+        _ if def.paginator.sequential().is_some() => by_paginator,
+        Replication::EarlyStop { .. } => format!(
+            "{by_paginator}; sequential on a run with a bookmark or a start date (it stops at the first older record)"
+        ),
+        _ => by_paginator,
     }
 }

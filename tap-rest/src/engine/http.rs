@@ -11,6 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use super::budget::Budget;
 use super::error::Error;
 use super::metrics::Metrics;
 use super::request::{Request, Scope, parse_url};
@@ -35,7 +36,8 @@ pub struct HttpOptions {
     pub max_rate_limit_wait: Duration,
     /// First delay of the exponential backoff.
     pub backoff_base: Duration,
-    /// Requests in flight at once, whatever their stream, partition or parent.
+    /// Requests in flight at once, whatever their stream, partition, parent or page: the
+    /// most the adaptive budget allows.
     pub max_in_flight: usize,
 }
 
@@ -97,8 +99,8 @@ pub struct Client {
     /// Secrets met while running (OAuth access tokens), masked like `secrets`.
     learned: Mutex<Vec<String>>,
     paused_until: Mutex<Option<Instant>>,
-    /// One permit per request in flight.
-    slots: tokio::sync::Semaphore,
+    /// Requests in flight.
+    budget: Budget,
     /// Request counts and durations.
     pub metrics: Metrics,
 }
@@ -116,8 +118,13 @@ enum Attempt {
     Done(Response),
     /// Transient: retry after a backoff.
     Transient(String),
-    /// Rate limited: retry after this wait (not counted as a retry of a transient failure).
-    Limited(Duration, String),
+    /// Rate limited: retry after this wait (not counted as a retry of a transient failure);
+    /// `secondary` when requests remain (the API asks to slow down).
+    Limited {
+        wait: Duration,
+        why: String,
+        secondary: bool,
+    },
     /// The OAuth token was refused: fetch a new one and try again once.
     Reauthenticate,
 }
@@ -233,7 +240,7 @@ impl Client {
         if let AuthDef::Bearer { token, .. } = &defs.auth {
             secrets.push(fill(token, "auth.token")?);
         }
-        let in_flight = opts.max_in_flight.max(1);
+        let in_flight = opts.max_in_flight;
         let http = reqwest::Client::builder()
             .user_agent(opts.user_agent.clone())
             .default_headers(headers)
@@ -250,7 +257,7 @@ impl Client {
             secrets: secrets.into_iter().filter(|s| s.len() >= 4).collect(),
             learned: Mutex::new(Vec::new()),
             paused_until: Mutex::new(None),
-            slots: tokio::sync::Semaphore::new(in_flight),
+            budget: Budget::new(in_flight),
             metrics: Metrics::default(),
         })
     }
@@ -263,6 +270,11 @@ impl Client {
     /// The API base URL.
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// The most requests in flight at once (the budget may allow fewer for a while).
+    pub fn max_in_flight(&self) -> usize {
+        self.budget.max()
     }
 
     /// `text` with every secret replaced by `********`.
@@ -318,8 +330,7 @@ impl Client {
         let mut reauthenticated = false;
         loop {
             self.wait_for_pause().await;
-            // The semaphore is never closed, so acquiring only waits.
-            let permit = self.slots.acquire().await.ok();
+            let slot = self.budget.acquire().await;
             let started = Instant::now();
             let attempt = self
                 .attempt(
@@ -330,11 +341,14 @@ impl Client {
                     reauthenticated,
                 )
                 .await;
-            drop(permit);
+            drop(slot);
             let status = match &attempt {
                 Ok(Attempt::Done(r)) => Some(r.status),
                 _ => None,
             };
+            if status.is_some_and(|s| s < 400) {
+                self.budget.success();
+            }
             self.metrics
                 .request(endpoint, &req.url, started.elapsed(), status);
             match attempt? {
@@ -362,7 +376,16 @@ impl Client {
                     );
                     tokio::time::sleep(wait).await;
                 }
-                Attempt::Limited(wait, why) => {
+                Attempt::Limited {
+                    wait,
+                    why,
+                    secondary,
+                } => {
+                    if secondary && let Some((before, after)) = self.budget.cut(started) {
+                        tracing::warn!(
+                            "secondary rate limit: requests in flight {before} → {after}"
+                        );
+                    }
                     if limited > self.opts.max_retries + 5 {
                         return Err(Error::Http(format!(
                             "{}: {why}; still limited after {limited} waits",
@@ -484,6 +507,11 @@ impl Client {
         if !candidate {
             return None;
         }
+        let remaining = self
+            .rate
+            .remaining_header
+            .as_deref()
+            .and_then(|h| header_u64(head, h));
         if let Some(wait) = self
             .rate
             .retry_after_header
@@ -491,23 +519,20 @@ impl Client {
             .and_then(|h| retry_after(head, h))
         {
             *limited += 1;
-            return Some(Attempt::Limited(
+            return Some(Attempt::Limited {
                 wait,
-                format!("{status} with retry-after {}s", wait.as_secs()),
-            ));
+                why: format!("{status} with retry-after {}s", wait.as_secs()),
+                secondary: remaining != Some(0),
+            });
         }
-        let remaining = self
-            .rate
-            .remaining_header
-            .as_deref()
-            .and_then(|h| header_u64(head, h));
         if remaining == Some(0) && self.rate.statuses.contains(&status) {
             *limited += 1;
             let wait = self.until_reset(head).unwrap_or(Duration::from_secs(60));
-            return Some(Attempt::Limited(
+            return Some(Attempt::Limited {
                 wait,
-                format!("{status}: rate limit exhausted"),
-            ));
+                why: format!("{status}: rate limit exhausted"),
+                secondary: false,
+            });
         }
         let text = String::from_utf8_lossy(body).to_lowercase();
         let slow = self.rate.slow_down.iter().any(|s| {
@@ -519,10 +544,11 @@ impl Client {
         if slow {
             *limited += 1;
             let wait = Duration::from_secs(60).saturating_mul(1 << (*limited - 1).min(4));
-            return Some(Attempt::Limited(
+            return Some(Attempt::Limited {
                 wait,
-                format!("{status}: rate limited without a retry-after"),
-            ));
+                why: format!("{status}: rate limited without a retry-after"),
+                secondary: true,
+            });
         }
         None
     }

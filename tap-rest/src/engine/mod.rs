@@ -2,9 +2,11 @@
 //! knows the vocabulary of [`crate::defs`] and nothing of any particular API or stream.
 //!
 //! # Layout
-//! - [`http`]: the client (auth, retries, rate limits, conditional requests).
+//! - [`http`]: the client (auth, retries, rate limits, conditional requests); [`budget`]: the
+//!   requests in flight it allows, halved on a secondary rate limit.
 //! - [`request`]: requests and the scope their templates are filled from.
-//! - [`paginator`]: walking pages, refusing loops.
+//! - [`paginator`]: walking pages, refusing loops; `prefetch`: pages known after the first,
+//!   fetched ahead of the walk.
 //! - [`partitions`]: where the partition values come from.
 //! - [`records`]: the record pipeline (select → filter → add fields → shape).
 //! - `job`: one stream × partition, a strategy per replication mode; `walk`: its page walk;
@@ -16,6 +18,7 @@
 //! - [`metrics`]: Singer metric lines; [`error`]: errors.
 
 pub mod bookmarks;
+pub mod budget;
 pub mod catalog;
 mod children;
 pub mod error;
@@ -24,6 +27,7 @@ mod job;
 pub mod metrics;
 pub mod paginator;
 pub mod partitions;
+mod prefetch;
 pub mod records;
 pub mod request;
 pub mod schemas;

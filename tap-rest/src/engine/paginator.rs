@@ -1,6 +1,7 @@
 //! Walking pages: what the first request needs (a page number, an offset) and which request
-//! comes after a page, for each paginator of the vocabulary. A request asked twice is an error,
-//! not a loop.
+//! comes after a page, for each paginator of the vocabulary. Where the first answer tells how
+//! many pages there are, the walk has a [`Plan`] of the pages after it, which may be fetched
+//! ahead. A request asked twice is an error, not a loop.
 
 use std::collections::HashSet;
 
@@ -31,6 +32,24 @@ pub struct Pager<'d> {
     seen: HashSet<String>,
     page: u64,
     offset: u64,
+    /// The pages known after the first answer, and the number of the next one to ask.
+    plan: Option<(Plan, u64)>,
+}
+
+/// Pages known in advance: `template` with its page parameter set to each number of `pages`.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    template: Request,
+    param: String,
+    /// The first and last page numbers.
+    pub pages: (u64, u64),
+}
+
+impl Plan {
+    /// The request of page `number`.
+    pub fn request(&self, number: u64) -> Result<Request, Error> {
+        self.template.with_param(&self.param, &number.to_string())
+    }
 }
 
 impl<'d> Pager<'d> {
@@ -45,7 +64,60 @@ impl<'d> Pager<'d> {
             seen: HashSet::new(),
             page,
             offset: 0,
+            plan: None,
         }
+    }
+
+    /// After the first page (`current`, answered by `page`): the pages after it when the answer
+    /// tells how many there are. [`Pager::next`] then asks them in order while the list goes on.
+    pub fn plan(&mut self, current: &Request, page: PageView<'_>) -> Result<Option<Plan>, Error> {
+        let plan = match self.def {
+            PaginatorDef::LinkHeader {
+                page_param: Some(param),
+            } => {
+                let last = super::http::link(page.headers, "last");
+                let (Some(next), Some(last)) = (page.link_next, last) else {
+                    return Ok(None);
+                };
+                let last = current.at(resolve(&current.url, &last)?);
+                let number = |url: &str| {
+                    parse_url(url).ok().and_then(|u| {
+                        u.query_pairs()
+                            .find(|(k, _)| k == param.as_str())
+                            .and_then(|(_, v)| v.parse::<u64>().ok())
+                    })
+                };
+                match (number(&resolve(&current.url, next)?), number(&last.url)) {
+                    (Some(from), Some(to)) if from <= to => Plan {
+                        template: last,
+                        param: param.clone(),
+                        pages: (from, to),
+                    },
+                    _ => return Ok(None),
+                }
+            }
+            PaginatorDef::PageNumber {
+                param,
+                start,
+                size,
+                total_pages: Some(from),
+                stop_on_short,
+                ..
+            } => {
+                let short = *stop_on_short && size.is_some_and(|s| (page.records as u64) < s);
+                match number(from, &page) {
+                    Some(total) if total > 1 && page.records > 0 && !short => Plan {
+                        template: current.clone(),
+                        param: param.clone(),
+                        pages: (start + 1, start + total - 1),
+                    },
+                    _ => return Ok(None),
+                }
+            }
+            _ => return Ok(None),
+        };
+        self.plan = Some((plan.clone(), plan.pages.0));
+        Ok(Some(plan))
     }
 
     /// `req` as the first request of the walk (with its page number, size or offset).
@@ -87,7 +159,7 @@ impl<'d> Pager<'d> {
         let next = match self.def {
             PaginatorDef::None => None,
             // RFC 8288: a link may be relative to the request's URL.
-            PaginatorDef::LinkHeader => match page.link_next {
+            PaginatorDef::LinkHeader { .. } => match page.link_next {
                 Some(u) => Some(current.at(resolve(&current.url, u)?)),
                 None => None,
             },
@@ -150,6 +222,15 @@ impl<'d> Pager<'d> {
                     }),
                 }
             }
+        };
+        // The list goes on: the next planned page, while there is one (a list that grew goes on
+        // past the plan by the paginator's own way).
+        let next = match (next, &mut self.plan) {
+            (Some(_), Some((plan, number))) if *number <= plan.pages.1 => {
+                *number += 1;
+                Some(plan.request(*number - 1)?)
+            }
+            (next, _) => next,
         };
         match next {
             Some(r) if !self.seen.insert(r.identity()) => Err(Error::PaginationLoop {
@@ -341,7 +422,8 @@ mod tests {
 
     #[test]
     fn link_headers_are_followed_and_none_stops() {
-        let mut p = Pager::new(&PaginatorDef::LinkHeader);
+        let links = PaginatorDef::default();
+        let mut p = Pager::new(&links);
         let first = p.first(Request::get("http://x/a".into())).unwrap();
         let h = HeaderMap::new();
         let mut v = view(&h, &Value::Null, 1);
@@ -350,7 +432,7 @@ mod tests {
             p.next("s", &first, v).unwrap().map(|r| r.url).as_deref(),
             Some("http://x/b")
         );
-        let mut p = Pager::new(&PaginatorDef::LinkHeader);
+        let mut p = Pager::new(&links);
         let first = p.first(Request::get("http://x/a/b?page=1".into())).unwrap();
         v.link_next = Some("/a/b?page=2");
         assert_eq!(
@@ -360,5 +442,58 @@ mod tests {
         );
         let mut p = Pager::new(&PaginatorDef::None);
         assert_eq!(p.next("s", &first, v).unwrap(), None);
+    }
+
+    #[test]
+    fn a_last_link_plans_the_pages_and_a_list_that_grew_goes_on_by_its_links() {
+        let def = parse(r#"{ kind = "link_header", page_param = "pg" }"#);
+        let mut p = Pager::new(&def);
+        let first = p.first(Request::get("http://x/a?n=5".into())).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            reqwest::header::LINK,
+            "</a?n=5&pg=2>; rel=\"next\", </a?n=5&pg=3>; rel=\"last\""
+                .parse()
+                .unwrap(),
+        );
+        let mut v = view(&h, &Value::Null, 5);
+        v.link_next = Some("/a?n=5&pg=2");
+        let plan = p.plan(&first, v).unwrap().expect("a plan");
+        assert_eq!(plan.pages, (2, 3));
+        assert_eq!(plan.request(3).unwrap().url, "http://x/a?n=5&pg=3");
+        let second = p.next("s", &first, v).unwrap().unwrap();
+        assert_eq!(second.url, "http://x/a?n=5&pg=2");
+        v.link_next = Some("http://x/a?n=5&pg=3");
+        let third = p.next("s", &second, v).unwrap().unwrap();
+        assert_eq!(third.url, "http://x/a?n=5&pg=3");
+        v.link_next = Some("http://x/a?n=5&pg=4");
+        let fourth = p.next("s", &third, v).unwrap().unwrap();
+        assert_eq!(fourth.url, "http://x/a?n=5&pg=4", "past the plan: the link");
+        v.link_next = None;
+        assert_eq!(p.next("s", &fourth, v).unwrap(), None);
+
+        let no_last = HeaderMap::new();
+        let mut v = view(&no_last, &Value::Null, 5);
+        v.link_next = Some("/a?pg=2");
+        let mut p = Pager::new(&def);
+        let first = p.first(Request::get("http://x/a".into())).unwrap();
+        assert!(p.plan(&first, v).unwrap().is_none(), "no rel=\"last\"");
+    }
+
+    #[test]
+    fn a_total_of_pages_plans_them_unless_the_first_is_short() {
+        let def = parse(
+            r#"{ kind = "page_number", param = "p", size = 2, total_pages = { pointer = "/pages" } }"#,
+        );
+        let mut p = Pager::new(&def);
+        let first = p.first(Request::get("http://x/a".into())).unwrap();
+        let (h, body) = (HeaderMap::new(), json!({"pages": 3}));
+        let plan = p.plan(&first, view(&h, &body, 2)).unwrap().expect("a plan");
+        assert_eq!(plan.pages, (2, 3));
+        let second = p.next("s", &first, view(&h, &body, 2)).unwrap().unwrap();
+        assert_eq!(second.url, plan.request(2).unwrap().url);
+        let mut p = Pager::new(&def);
+        let first = p.first(Request::get("http://x/a".into())).unwrap();
+        assert!(p.plan(&first, view(&h, &body, 1)).unwrap().is_none());
     }
 }

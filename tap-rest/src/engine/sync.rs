@@ -120,7 +120,7 @@ pub(crate) struct Planned {
 pub(crate) struct Shared {
     pub defs: Definitions,
     pub streams: Vec<Planned>,
-    pub client: Client,
+    pub client: Arc<Client>,
     pub state: State,
     /// Settings, for templates.
     pub scope: Scope,
@@ -274,7 +274,7 @@ pub async fn run<W: Write + Send + 'static>(
     let shared = Arc::new(Shared {
         defs: defs.clone(),
         streams,
-        client,
+        client: Arc::new(client),
         state: opts.state.clone(),
         scope,
         zones,

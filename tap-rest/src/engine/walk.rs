@@ -1,8 +1,9 @@
 //! The page walk of one job: fetch a page, shape its records, emit them (and read their
 //! children) and decide the next request: the paginator's, or, for re-anchored ascending lists,
-//! the first request again from the last value seen. A page holding one value only is paged by
-//! the paginator within that value; a change inside such a group is noticed when one of its
-//! records shows up later with a newer value, and the group is read again.
+//! the first request again from the last value seen. Pages the first answer numbers are fetched
+//! ahead and taken in order. A page holding one value only is paged by the paginator within
+//! that value; a change inside such a group is noticed when one of its records shows up later
+//! with a newer value, and the group is read again.
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -11,8 +12,10 @@ use serde_json::Value;
 
 use super::bookmarks::{self, Mark, compare};
 use super::error::Error;
+use super::http::Response;
 use super::job::Job;
 use super::paginator::{PageView, Pager};
+use super::prefetch::Prefetch;
 use super::records;
 use super::request::Request;
 use crate::defs::StatusAction;
@@ -118,9 +121,25 @@ impl Job<'_> {
         let mut rewalks = 0u32;
         let mut last: Option<Value> = None;
         let pipeline = &self.planned.pipeline;
+        // Pages known after the first are fetched ahead, unless each page needs the one
+        // before (re-anchoring) or the walk may stop early.
+        let mut ahead = w.ascending.as_ref().is_none_or(|a| a.param.is_none())
+            && !(w.stop_at_floor && w.floor.is_some());
+        let mut prefetch: Option<Prefetch> = None;
+        // The first record when pages were fetched ahead: a list that changed at its head
+        // meanwhile may have shifted a record past a page asked before it moved.
+        let mut head_ahead: Option<Value> = None;
         loop {
             let conditional = if is_first { w.conditional } else { None };
-            let page = match self.fetch(&req, conditional, w.records, w.lenient).await? {
+            let fetched = match prefetch.as_mut() {
+                Some(p) => p.take(&req).await,
+                None => None,
+            };
+            let fetched = match fetched {
+                Some(resp) => self.classify(&req, resp?, w.records, w.lenient)?,
+                None => self.fetch(&req, conditional, w.records, w.lenient).await?,
+            };
+            let page = match fetched {
                 Fetched::NotModified => {
                     out.not_modified = true;
                     return Ok(out);
@@ -146,6 +165,25 @@ impl Job<'_> {
                 out.first_etag = page.etag.clone();
             }
             let first_page = std::mem::replace(&mut is_first, false);
+            if first_page && ahead {
+                // Started before this page's records and children are written.
+                let view = PageView {
+                    headers: &page.headers,
+                    body: &page.body,
+                    records: page.records.len(),
+                    link_next: page.next.as_deref(),
+                };
+                if let Some(plan) = pager.plan(&req, view)? {
+                    head_ahead = Some(page.records.first().cloned().unwrap_or(Value::Null));
+                    prefetch = Some(Prefetch::start(
+                        self.sh.client.clone(),
+                        self.def.path.source(),
+                        self.retry_statuses(),
+                        plan,
+                        self.sh.client.max_in_flight(),
+                    )?);
+                }
+            }
 
             let count = page.records.len();
             let mut stop = false;
@@ -238,6 +276,20 @@ impl Job<'_> {
                 // Whatever the paginator: a page followed by another is not the whole list.
                 out.first_had_next = next.is_some();
             }
+            if next.is_none()
+                && let Some(head) = head_ahead.take()
+                && self.head_moved(&first, w.records, &head).await?
+            {
+                tracing::info!(
+                    "{}: {}: the list changed while its pages were fetched ahead; reading it again page by page",
+                    self.def.name,
+                    self.label
+                );
+                (ahead, prefetch, last) = (false, None, None);
+                pager = Pager::new(&self.def.paginator);
+                req = pager.first(w.first.clone())?;
+                continue;
+            }
             let Some(asc) = &w.ascending else {
                 match next {
                     Some(n) => req = n,
@@ -319,6 +371,19 @@ impl Job<'_> {
         }
     }
 
+    /// Whether the first page of the list, asked again, starts with another record than `head`.
+    async fn head_moved(
+        &self,
+        first: &Request,
+        records: &str,
+        head: &Value,
+    ) -> Result<bool, Error> {
+        Ok(match self.fetch(first, None, records, false).await? {
+            Fetched::Page(page) => page.records.first().unwrap_or(&Value::Null) != head,
+            _ => true,
+        })
+    }
+
     /// Sends `req`, applying the `on_status` actions (or refusing, when `lenient`).
     pub async fn fetch(
         &self,
@@ -337,6 +402,18 @@ impl Job<'_> {
                 &self.retry_statuses(),
             )
             .await?;
+        self.classify(req, resp, records, lenient)
+    }
+
+    /// What an answer to `req` means, by the `on_status` actions (or refusing, when
+    /// `lenient`).
+    fn classify(
+        &self,
+        req: &Request,
+        resp: Response,
+        records: &str,
+        lenient: bool,
+    ) -> Result<Fetched, Error> {
         let (records, body) = match resp.status {
             304 => return Ok(Fetched::NotModified),
             204 => (Vec::new(), Value::Null),

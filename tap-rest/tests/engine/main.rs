@@ -11,6 +11,7 @@ mod declarative;
 mod errors;
 mod head;
 mod incremental;
+mod pages_ahead;
 mod paginators;
 mod partitions;
 mod rate_limits;

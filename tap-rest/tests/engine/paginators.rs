@@ -106,9 +106,15 @@ async fn page_numbers_stop_at_a_total_from_a_header_or_the_body() {
         "",
     );
     assert_eq!(ids(&api, &d).await, upto(4));
+    // Page 2 is fetched ahead, so page 1 is asked again at the end: its unchanged head proves
+    // that no record shifted past a page asked early.
     assert_eq!(
         api.lines(),
-        ["GET /things?count=2&pg=1", "GET /things?count=2&pg=2"]
+        [
+            "GET /things?count=2&pg=1",
+            "GET /things?count=2&pg=2",
+            "GET /things?count=2&pg=1"
+        ]
     );
 
     // Zero-based page numbers: pages 0 and 1 are the two pages.
@@ -120,7 +126,11 @@ async fn page_numbers_stop_at_a_total_from_a_header_or_the_body() {
     assert_eq!(ids(&api, &d).await, upto(4));
     assert_eq!(
         api.lines(),
-        ["GET /things?count=2&pg=0", "GET /things?count=2&pg=1"]
+        [
+            "GET /things?count=2&pg=0",
+            "GET /things?count=2&pg=1",
+            "GET /things?count=2&pg=0"
+        ]
     );
 
     // The total in the body, beside the records.
@@ -133,9 +143,13 @@ async fn page_numbers_stop_at_a_total_from_a_header_or_the_body() {
         r#"records = "/results""#,
     );
     assert_eq!(ids(&api, &d).await, upto(6));
+    // Pages 2 and 3 are known after the first and asked at once, in any order.
+    let mut lines = api.lines();
+    lines.sort();
     assert_eq!(
-        api.lines(),
+        lines,
         [
+            "GET /things?count=2&pg=1",
             "GET /things?count=2&pg=1",
             "GET /things?count=2&pg=2",
             "GET /things?count=2&pg=3"
