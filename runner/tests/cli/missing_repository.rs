@@ -1,7 +1,6 @@
 //! A repository the user named that answers 404: the run fails naming it, the other
-//! repositories' data and bookmarks are kept, dbt does not run, and the stream's
-//! ACTIVATE_VERSION still goes out (it is per stream), so that repository's earlier full-table
-//! rows are marked deleted.
+//! repositories' data and bookmarks are kept, dbt does not run, and no full-table stream is
+//! activated, so that repository's earlier full-table rows stay as they were.
 
 use crate::support::*;
 
@@ -21,7 +20,7 @@ fn a_named_repository_that_is_gone_fails_the_run_and_skips_dbt() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         std::fs::read_to_string(p.path().join("proj/dbt-ran")).unwrap(),
-        "run\ntest\n"
+        "build\n"
     );
     std::fs::remove_file(p.path().join("proj/dbt-ran")).unwrap();
     let stargazers_of = |repo: &str, deleted: bool| -> i64 {
@@ -61,8 +60,8 @@ fn a_named_repository_that_is_gone_fails_the_run_and_skips_dbt() {
             .contains("octo/app"),
         "octo/app's bookmarks are kept"
     );
-    // ACTIVATE_VERSION went out for stargazers: octo/docs' rows are marked deleted.
-    assert_eq!(stargazers_of("octo/docs", false), 0);
-    assert_eq!(stargazers_of("octo/docs", true), docs_stargazers);
+    // No ACTIVATE_VERSION for stargazers: octo/docs' rows are not retired by a failed run.
+    assert_eq!(stargazers_of("octo/docs", false), docs_stargazers);
+    assert_eq!(stargazers_of("octo/docs", true), 0);
     assert!(stargazers_of("octo/app", false) > 0);
 }

@@ -165,6 +165,12 @@ impl Shared {
         }
     }
 
+    /// Whether a partition the user named was not found: the run will fail, and no full-table
+    /// stream is activated (its ACTIVATE_VERSION would retire that partition's earlier rows).
+    pub fn any_missing(&self) -> bool {
+        self.missing.lock().map_or(true, |m| !m.is_empty())
+    }
+
     /// Adds `n` records of child stream `s` to its total.
     pub fn child_records(&self, s: usize, n: u64) {
         if let Ok(mut c) = self.child_counts.lock() {
@@ -294,7 +300,11 @@ pub async fn run<W: Write + Send + 'static>(
 
     // Streams whose every partition is already done (none at all) are activated right away.
     for (s, p) in shared.streams.iter().enumerate() {
-        if let (Some(version), 0) = (p.version, p.pending.load(Ordering::Relaxed)) {
+        if let (Some(version), 0, false) = (
+            p.version,
+            p.pending.load(Ordering::Relaxed),
+            shared.any_missing(),
+        ) {
             let _ = tx.send(Out::Activate { stream: s, version }).await;
         }
     }
@@ -323,6 +333,7 @@ pub async fn run<W: Write + Send + 'static>(
                 let p = &shared.streams[s];
                 if p.pending.fetch_sub(1, Ordering::AcqRel) == 1
                     && let Some(version) = p.version
+                    && !shared.any_missing()
                     && tx.send(Out::Activate { stream: s, version }).await.is_err()
                 {
                     return Ok(());
