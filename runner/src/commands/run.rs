@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::cli::Output;
 use crate::commands::validate::checked_plan;
 use crate::run::{Interrupt, Options, UnknownStreams, exit};
+use crate::state::StateError;
 use crate::state_store::StoreError;
 
 /// Loads and checks the pipeline, runs it, prints the report; the exit code says how it went.
@@ -34,7 +35,10 @@ pub fn run(
         Err(e) => {
             let (status, code) = if e.is::<UnknownStreams>() {
                 ("config_error", exit::CONFIG)
-            } else if matches!(e.downcast_ref(), Some(StoreError::Locked(..))) {
+            } else if matches!(
+                e.downcast_ref(),
+                Some(StateError::Locked(..) | StateError::Sqlite(StoreError::Locked(..)))
+            ) {
                 ("locked", exit::LOAD_FAILED)
             } else {
                 ("failed", exit::LOAD_FAILED)

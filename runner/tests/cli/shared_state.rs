@@ -78,7 +78,7 @@ fn two_runners_started_at_once_one_runs_the_other_is_refused() {
     let state = p.state().expect("the run's bookmark is in PostgreSQL");
     assert!(state["bookmarks"]["commits"].is_object(), "{state}");
     assert!(
-        !p.path().join(".tapline").exists(),
+        !p.path().join(".tapline/state.db").exists(),
         "no SQLite state beside the pipeline"
     );
     assert_eq!(p.rows("commits"), 1500);
