@@ -136,8 +136,15 @@ impl fmt::Display for Report {
             "  records: {total} ({} requests: {} retried, {} rate-limit waits, {} not modified, {} not found)",
             self.requests, h.retries, h.rate_limit_waits, h.not_modified, h.not_found
         )?;
+        // One name column for streams and tables, as wide as the longest name.
+        let w = self
+            .records
+            .keys()
+            .map(String::len)
+            .chain(self.tables.iter().map(|t| t.table.len()))
+            .fold(24, usize::max);
         for (stream, n) in &self.records {
-            writeln!(f, "    {stream:<24} {n:>10}")?;
+            writeln!(f, "    {stream:<w$} {n:>10}")?;
         }
         writeln!(f, "  state: {} bookmark(s) saved", self.states_saved)?;
         if let Some(d) = &self.dbt_decision {
@@ -159,7 +166,7 @@ impl fmt::Display for Report {
                 schema = &t.schema;
                 writeln!(f, "  tables in {schema}:")?;
             }
-            writeln!(f, "    {:<24} {:>10} rows", t.table, t.rows)?;
+            writeln!(f, "    {:<w$} {:>10} rows", t.table, t.rows)?;
         }
         if let Some(error) = &self.error {
             writeln!(f, "  error: {error}")?;

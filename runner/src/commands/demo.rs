@@ -124,30 +124,33 @@ commands = ["build"]
 
 fn side_by_side(first: &Report, second: &Report) -> String {
     let total = |r: &Report| r.records.values().sum::<u64>();
-    let mut text = String::from("                      first run   second run\n");
-    text.push_str(&format!(
-        "records            {:>12} {:>12}\n",
-        total(first),
-        total(second)
-    ));
     let streams: std::collections::BTreeSet<&String> =
         first.records.keys().chain(second.records.keys()).collect();
+    // The label column fits the longest stream name, indented by two.
+    let w = streams.iter().map(|s| s.len() + 2).fold(19, usize::max);
+    let mut text = format!("{:w$}{:>12} {:>12}\n", "", "first run", "second run");
+    let mut row = |label: &str, a: String, b: String| {
+        text.push_str(&format!("{label:<w$}{a:>12} {b:>12}\n"));
+    };
+    row(
+        "records",
+        total(first).to_string(),
+        total(second).to_string(),
+    );
     for stream in streams {
-        let n = |r: &Report| r.records.get(stream).copied().unwrap_or(0);
-        text.push_str(&format!(
-            "  {stream:<17}{:>12} {:>12}\n",
-            n(first),
-            n(second)
-        ));
+        let n = |r: &Report| r.records.get(stream).copied().unwrap_or(0).to_string();
+        row(&format!("  {stream}"), n(first), n(second));
     }
-    text.push_str(&format!(
-        "requests           {:>12} {:>12}\n",
-        first.requests, second.requests
-    ));
-    text.push_str(&format!(
-        "seconds            {:>12.2} {:>12.2}\n",
-        first.seconds, second.seconds
-    ));
+    row(
+        "requests",
+        first.requests.to_string(),
+        second.requests.to_string(),
+    );
+    row(
+        "seconds",
+        format!("{:.2}", first.seconds),
+        format!("{:.2}", second.seconds),
+    );
     text
 }
 
