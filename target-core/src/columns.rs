@@ -17,7 +17,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::names::normalise;
+use crate::names::{normalise, quote};
 
 /// What a column holds, whatever the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,6 +79,20 @@ impl TypeMap {
             Kind::Text => self.text,
             Kind::Json => self.json,
         }
+    }
+
+    /// The column definitions of a `CREATE TABLE`: each column quoted with its type, then the
+    /// primary key when there are `keys`.
+    pub fn table_definition(&self, columns: &[(String, Kind)], keys: &[String]) -> String {
+        let mut defs: Vec<String> = columns
+            .iter()
+            .map(|(n, k)| format!("{} {}", quote(n), self.get(*k)))
+            .collect();
+        if !keys.is_empty() {
+            let pk: Vec<String> = keys.iter().map(|k| quote(k)).collect();
+            defs.push(format!("PRIMARY KEY ({})", pk.join(", ")));
+        }
+        defs.join(", ")
     }
 }
 
@@ -309,6 +323,27 @@ fn collect<'a>(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn table_definition_quotes_names_and_adds_the_key() {
+        let types = TypeMap {
+            integer: "INT",
+            number: "NUM",
+            boolean: "BOOL",
+            timestamp: "TS",
+            text: "TXT",
+            json: "JSON",
+        };
+        let columns = [
+            ("id".to_string(), Kind::Integer),
+            ("a\"b".to_string(), Kind::Json),
+        ];
+        assert_eq!(
+            types.table_definition(&columns, &["id".to_string()]),
+            r#""id" INT, "a""b" JSON, PRIMARY KEY ("id")"#
+        );
+        assert_eq!(types.table_definition(&columns[..1], &[]), r#""id" INT"#);
+    }
 
     fn kinds(schema: Value, depth: usize) -> Vec<(String, Kind)> {
         columns(&schema, depth, None)

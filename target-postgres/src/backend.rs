@@ -234,18 +234,10 @@ impl Backend for Postgres {
         columns: &[(String, Kind)],
         keys: &[String],
     ) -> Result<(), DbError> {
-        let mut defs: Vec<String> = columns
-            .iter()
-            .map(|(n, k)| format!("{} {}", quote(n), TYPES.get(*k)))
-            .collect();
-        if !keys.is_empty() {
-            let pk: Vec<String> = keys.iter().map(|k| quote(k)).collect();
-            defs.push(format!("PRIMARY KEY ({})", pk.join(", ")));
-        }
         let sql = format!(
             "SELECT pg_advisory_xact_lock({DDL_LOCK}); CREATE TABLE IF NOT EXISTS {} ({})",
             self.qualified(table),
-            defs.join(", ")
+            TYPES.table_definition(columns, keys)
         );
         self.exec(&sql)
     }

@@ -118,18 +118,10 @@ impl<'c> Backend for Sqlite<'c> {
         columns: &[(String, Kind)],
         keys: &[String],
     ) -> Result<(), DbError> {
-        let mut defs: Vec<String> = columns
-            .iter()
-            .map(|(n, k)| format!("{} {}", quote(n), TYPES.get(*k)))
-            .collect();
-        if !keys.is_empty() {
-            let pk: Vec<String> = keys.iter().map(|k| quote(k)).collect();
-            defs.push(format!("PRIMARY KEY ({})", pk.join(", ")));
-        }
         self.exec(&format!(
             "CREATE TABLE {} ({})",
             quote(table),
-            defs.join(", ")
+            TYPES.table_definition(columns, keys)
         ))
     }
 
