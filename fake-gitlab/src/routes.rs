@@ -83,7 +83,9 @@ fn token_of(headers: &HeaderMap, q: &Query) -> Option<String> {
         .or_else(|| q.get("private_token").map(str::to_owned))
 }
 
-fn ratelimit_headers(h: &mut HeaderMap, remaining: u64, now: i64) {
+/// `RateLimit-*` headers for a window that resets `reset_in` seconds from `now`.
+fn ratelimit_headers(h: &mut HeaderMap, remaining: u64, now: i64, reset_in: u64) {
+    let reset = now + reset_in as i64;
     let mut set = |k: &'static str, v: String| {
         if let Ok(v) = HeaderValue::from_str(&v) {
             h.insert(k, v);
@@ -91,8 +93,8 @@ fn ratelimit_headers(h: &mut HeaderMap, remaining: u64, now: i64) {
     };
     set("ratelimit-limit", "2000".into());
     set("ratelimit-remaining", remaining.to_string());
-    set("ratelimit-reset", (now + 60).to_string());
-    set("ratelimit-resettime", httpdate(now + 60));
+    set("ratelimit-reset", reset.to_string());
+    set("ratelimit-resettime", httpdate(reset));
 }
 
 fn httpdate(secs: i64) -> String {
@@ -139,7 +141,7 @@ async fn layer(State(world): State<SharedWorld>, mut req: Request, next: Next) -
         }
         Some(FaultKind::RateLimit) => {
             let mut r = (StatusCode::TOO_MANY_REQUESTS, "Retry later\n").into_response();
-            ratelimit_headers(r.headers_mut(), 0, wall_now());
+            ratelimit_headers(r.headers_mut(), 0, wall_now(), world.config.retry_after_s);
             if let Ok(v) = HeaderValue::from_str(&world.config.retry_after_s.to_string()) {
                 r.headers_mut().insert("retry-after", v);
             }
@@ -152,7 +154,7 @@ async fn layer(State(world): State<SharedWorld>, mut req: Request, next: Next) -
     }
     let mut r = next.run(req).await;
     if world.config.ratelimit_always {
-        ratelimit_headers(r.headers_mut(), 1999, wall_now());
+        ratelimit_headers(r.headers_mut(), 1999, wall_now(), 60);
     }
     r
 }
