@@ -141,17 +141,20 @@ impl Rng {
         if n == 0 { 0 } else { self.next() % n }
     }
     fn sha(&mut self) -> String {
-        format!("{:016x}{:016x}{:08x}", self.next(), self.next(), self.next() as u32)
+        format!(
+            "{:016x}{:016x}{:08x}",
+            self.next(),
+            self.next(),
+            self.next() as u32
+        )
     }
 }
 
 /// `2025-01-01T00:00:00.000Z`, GitLab's way of writing instants.
 pub(crate) fn iso(secs: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(secs)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let f = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].000Z"
-    );
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let f = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z");
     t.format(&f).unwrap_or_default()
 }
 

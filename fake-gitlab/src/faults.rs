@@ -58,7 +58,9 @@ impl FromStr for FaultSpec {
             };
             let (mut every, mut budget) = (None, None);
             for kv in fields {
-                let (k, v) = kv.split_once('=').ok_or_else(|| err("expected key=value"))?;
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| err("expected key=value"))?;
                 let n: u64 = v.parse().map_err(|_| err("not a number"))?;
                 match k {
                     "every" if n > 0 => every = Some(n),
@@ -83,7 +85,9 @@ mod tests {
 
     #[test]
     fn parses_rules_and_names_bad_ones() {
-        let s: FaultSpec = "http500:every=3:budget=2, churn:every=1".parse().expect("valid");
+        let s: FaultSpec = "http500:every=3:budget=2, churn:every=1"
+            .parse()
+            .expect("valid");
         assert_eq!(s.faults.len(), 2);
         assert_eq!(s.faults[0].budget, Some(2));
         let e = "boom:every=1".parse::<FaultSpec>().expect_err("unknown");

@@ -33,7 +33,13 @@ fn header(h: &mut HeaderMap, name: &'static str, value: &str) {
 }
 
 /// One page of `items` as the request asks for it. `keyset_ok`: the list offers keyset paging.
-pub(crate) fn page(items: Vec<Value>, q: &Query, base: &str, path: &str, keyset_ok: bool) -> Response {
+pub(crate) fn page(
+    items: Vec<Value>,
+    q: &Query,
+    base: &str,
+    path: &str,
+    keyset_ok: bool,
+) -> Response {
     let per_page = q
         .get("per_page")
         .and_then(|v| v.parse::<usize>().ok())
@@ -67,8 +73,24 @@ pub(crate) fn page(items: Vec<Value>, q: &Query, base: &str, path: &str, keyset_
     let mut h = HeaderMap::new();
     header(&mut h, "x-page", &n.to_string());
     header(&mut h, "x-per-page", &per_page.to_string());
-    header(&mut h, "x-next-page", &if has_next { (n + 1).to_string() } else { String::new() });
-    header(&mut h, "x-prev-page", &if n > 1 { (n - 1).to_string() } else { String::new() });
+    header(
+        &mut h,
+        "x-next-page",
+        &if has_next {
+            (n + 1).to_string()
+        } else {
+            String::new()
+        },
+    );
+    header(
+        &mut h,
+        "x-prev-page",
+        &if n > 1 {
+            (n - 1).to_string()
+        } else {
+            String::new()
+        },
+    );
     if counted {
         header(&mut h, "x-total", &total.to_string());
         header(&mut h, "x-total-pages", &pages.to_string());
@@ -76,7 +98,12 @@ pub(crate) fn page(items: Vec<Value>, q: &Query, base: &str, path: &str, keyset_
     let link = |p: usize, rel: &str| {
         format!(
             "<{}>; rel=\"{rel}\"",
-            url(base, path, q, &[("page", p.to_string()), ("per_page", per_page.to_string())])
+            url(
+                base,
+                path,
+                q,
+                &[("page", p.to_string()), ("per_page", per_page.to_string())]
+            )
         )
     };
     let mut links = vec![];
@@ -112,10 +139,22 @@ fn keyset(mut items: Vec<Value>, q: &Query, base: &str, path: &str, per_page: us
     let mut h = HeaderMap::new();
     header(&mut h, "x-per-page", &per_page.to_string());
     if more && let Some(last) = rest.last() {
-        let (k, drop) = if desc { ("id_before", "id_after") } else { ("id_after", "id_before") };
+        let (k, drop) = if desc {
+            ("id_before", "id_after")
+        } else {
+            ("id_after", "id_before")
+        };
         let mut q2 = q.clone();
         q2.pairs.retain(|(name, _)| name != drop);
-        let next = url(base, path, &q2, &[(k, id(last).to_string()), ("per_page", per_page.to_string())]);
+        let next = url(
+            base,
+            path,
+            &q2,
+            &[
+                (k, id(last).to_string()),
+                ("per_page", per_page.to_string()),
+            ],
+        );
         header(&mut h, "link", &format!("<{next}>; rel=\"next\""));
     }
     (StatusCode::OK, h, axum::Json(Value::Array(rest))).into_response()

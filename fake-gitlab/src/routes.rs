@@ -29,7 +29,10 @@ impl Query {
     }
 
     pub fn get(&self, k: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -39,7 +42,11 @@ pub(crate) fn error(status: StatusCode, key: &str, message: &str) -> Response {
 }
 
 fn not_found(what: &str) -> Response {
-    error(StatusCode::NOT_FOUND, "message", &format!("404 {what} Not Found"))
+    error(
+        StatusCode::NOT_FOUND,
+        "message",
+        &format!("404 {what} Not Found"),
+    )
 }
 
 /// Marks a request on which the churn fault fired.
@@ -79,7 +86,11 @@ fn token_of(headers: &HeaderMap, q: &Query) -> Option<String> {
     let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     h("private-token")
         .map(str::to_owned)
-        .or_else(|| h("authorization").and_then(|a| a.strip_prefix("Bearer ")).map(str::to_owned))
+        .or_else(|| {
+            h("authorization")
+                .and_then(|a| a.strip_prefix("Bearer "))
+                .map(str::to_owned)
+        })
         .or_else(|| q.get("private_token").map(str::to_owned))
 }
 
@@ -98,7 +109,8 @@ fn ratelimit_headers(h: &mut HeaderMap, remaining: u64, now: i64, reset_in: u64)
 }
 
 fn httpdate(secs: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let f = time::macros::format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
@@ -114,13 +126,21 @@ async fn layer(State(world): State<SharedWorld>, mut req: Request, next: Next) -
     let path = format!("/api/v4{}", req.uri().path());
     let mut shown = Query::default();
     for (k, v) in &q.pairs {
-        let v = if k == "private_token" { "***".to_owned() } else { v.clone() };
+        let v = if k == "private_token" {
+            "***".to_owned()
+        } else {
+            v.clone()
+        };
         shown.pairs.push((k.clone(), v));
     }
     let query: String = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(shown.pairs.iter())
         .finish();
-    let line = format!("{} {path}{}{query}", req.method(), if query.is_empty() { "" } else { "?" });
+    let line = format!(
+        "{} {path}{}{query}",
+        req.method(),
+        if query.is_empty() { "" } else { "?" }
+    );
     if let Some(want) = &world.config.token
         && token_of(req.headers(), &q).as_deref() != Some(want.as_str())
     {
@@ -134,10 +154,18 @@ async fn layer(State(world): State<SharedWorld>, mut req: Request, next: Next) -
     }
     match fault {
         Some(FaultKind::Http500) => {
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "message", "500 Internal Server Error");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "message",
+                "500 Internal Server Error",
+            );
         }
         Some(FaultKind::Http502) => {
-            return (StatusCode::BAD_GATEWAY, "<html><body>502 Bad Gateway</body></html>").into_response();
+            return (
+                StatusCode::BAD_GATEWAY,
+                "<html><body>502 Bad Gateway</body></html>",
+            )
+                .into_response();
         }
         Some(FaultKind::RateLimit) => {
             let mut r = (StatusCode::TOO_MANY_REQUESTS, "Retry later\n").into_response();
@@ -186,7 +214,13 @@ async fn user(State(world): State<SharedWorld>) -> Response {
 }
 
 async fn projects(State(w): State<SharedWorld>, h: HeaderMap, q: RawQuery) -> Response {
-    let items = w.lock().data.projects.iter().map(|p| p.body.clone()).collect();
+    let items = w
+        .lock()
+        .data
+        .projects
+        .iter()
+        .map(|p| p.body.clone())
+        .collect();
     list((State(w), h, q), "/api/v4/projects".into(), items, true)
 }
 
@@ -199,7 +233,11 @@ async fn project(State(w): State<SharedWorld>, Path(id): Path<String>) -> Respon
 }
 
 /// Runs `f` on the project `id`, or answers 404 Project Not Found.
-fn with_project<T>(w: &SharedWorld, id: &str, f: impl FnOnce(&crate::data::Project) -> T) -> Result<T, Response> {
+fn with_project<T>(
+    w: &SharedWorld,
+    id: &str,
+    f: impl FnOnce(&crate::data::Project) -> T,
+) -> Result<T, Response> {
     let g = w.lock();
     g.data
         .project_index(id)
@@ -207,7 +245,12 @@ fn with_project<T>(w: &SharedWorld, id: &str, f: impl FnOnce(&crate::data::Proje
         .ok_or_else(|| not_found("Project"))
 }
 
-fn between(items: Vec<Value>, field: &str, after: Option<&str>, before: Option<&str>) -> Vec<Value> {
+fn between(
+    items: Vec<Value>,
+    field: &str,
+    after: Option<&str>,
+    before: Option<&str>,
+) -> Vec<Value> {
     let after = after.and_then(parse_instant);
     let before = before.and_then(parse_instant);
     items
@@ -219,7 +262,12 @@ fn between(items: Vec<Value>, field: &str, after: Option<&str>, before: Option<&
         .collect()
 }
 
-async fn commits(State(w): State<SharedWorld>, Path(id): Path<String>, h: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+async fn commits(
+    State(w): State<SharedWorld>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let q = Query::new(raw.clone());
     let items = match with_project(&w, &id, |p| p.commits.clone()) {
         Ok(c) => c,
@@ -230,7 +278,12 @@ async fn commits(State(w): State<SharedWorld>, Path(id): Path<String>, h: Header
     list((State(w), h, RawQuery(raw)), path, items, false)
 }
 
-async fn branches(State(w): State<SharedWorld>, Path(id): Path<String>, h: HeaderMap, raw: RawQuery) -> Response {
+async fn branches(
+    State(w): State<SharedWorld>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    raw: RawQuery,
+) -> Response {
     let items = match with_project(&w, &id, |p| {
         p.commits
             .first()
@@ -266,18 +319,41 @@ fn sorted(mut items: Vec<Value>, q: &Query, default_order: &str) -> Vec<Value> {
     items
 }
 
-async fn items(w: SharedWorld, id: String, mr: bool, churn: bool, h: HeaderMap, raw: Option<String>) -> Response {
+async fn items(
+    w: SharedWorld,
+    id: String,
+    mr: bool,
+    churn: bool,
+    h: HeaderMap,
+    raw: Option<String>,
+) -> Response {
     let q = Query::new(raw.clone());
     let select = |all: Vec<Value>| {
-        let all = between(all, "updated_at", q.get("updated_after"), q.get("updated_before"));
-        let all = between(all, "created_at", q.get("created_after"), q.get("created_before"));
+        let all = between(
+            all,
+            "updated_at",
+            q.get("updated_after"),
+            q.get("updated_before"),
+        );
+        let all = between(
+            all,
+            "created_at",
+            q.get("created_after"),
+            q.get("created_before"),
+        );
         let all: Vec<Value> = match q.get("state") {
             Some(s) if s != "all" => all.into_iter().filter(|v| v["state"] == s).collect(),
             _ => all,
         };
         sorted(all, &q, "created_at")
     };
-    let pick = |p: &crate::data::Project| if mr { p.merge_requests.clone() } else { p.issues.clone() };
+    let pick = |p: &crate::data::Project| {
+        if mr {
+            p.merge_requests.clone()
+        } else {
+            p.issues.clone()
+        }
+    };
     let mut found = match with_project(&w, &id, pick) {
         Ok(v) => select(v),
         Err(r) => return r,
@@ -286,7 +362,11 @@ async fn items(w: SharedWorld, id: String, mr: bool, churn: bool, h: HeaderMap, 
         let mut g = w.lock();
         if let Some(p) = g.data.project_index(&id) {
             g.data.touch(p, first, mr);
-            found = select(if mr { g.data.projects[p].merge_requests.clone() } else { g.data.projects[p].issues.clone() });
+            found = select(if mr {
+                g.data.projects[p].merge_requests.clone()
+            } else {
+                g.data.projects[p].issues.clone()
+            });
         }
     }
     let kind = if mr { "merge_requests" } else { "issues" };
@@ -294,18 +374,41 @@ async fn items(w: SharedWorld, id: String, mr: bool, churn: bool, h: HeaderMap, 
     list((State(w), h, RawQuery(raw)), path, found, false)
 }
 
-async fn issues(State(w): State<SharedWorld>, Path(id): Path<String>, churn: Option<axum::Extension<Churn>>, h: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+async fn issues(
+    State(w): State<SharedWorld>,
+    Path(id): Path<String>,
+    churn: Option<axum::Extension<Churn>>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     items(w, id, false, churn.is_some(), h, raw).await
 }
 
-async fn merge_requests(State(w): State<SharedWorld>, Path(id): Path<String>, churn: Option<axum::Extension<Churn>>, h: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+async fn merge_requests(
+    State(w): State<SharedWorld>,
+    Path(id): Path<String>,
+    churn: Option<axum::Extension<Churn>>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     items(w, id, true, churn.is_some(), h, raw).await
 }
 
-fn notes(w: SharedWorld, id: String, iid: u64, mr: bool, h: HeaderMap, raw: Option<String>) -> Response {
+fn notes(
+    w: SharedWorld,
+    id: String,
+    iid: u64,
+    mr: bool,
+    h: HeaderMap,
+    raw: Option<String>,
+) -> Response {
     let q = Query::new(raw.clone());
     let found = with_project(&w, &id, |p| {
-        let (list, notes) = if mr { (&p.merge_requests, &p.mr_notes) } else { (&p.issues, &p.issue_notes) };
+        let (list, notes) = if mr {
+            (&p.merge_requests, &p.mr_notes)
+        } else {
+            (&p.issues, &p.issue_notes)
+        };
         list.iter()
             .any(|i| i["iid"] == iid)
             .then(|| notes.get(&iid).cloned().unwrap_or_default())
@@ -317,28 +420,58 @@ fn notes(w: SharedWorld, id: String, iid: u64, mr: bool, h: HeaderMap, raw: Opti
     };
     let kind = if mr { "merge_requests" } else { "issues" };
     let path = format!("/api/v4/projects/{}/{kind}/{iid}/notes", encoded(&id));
-    list((State(w), h, RawQuery(raw)), path, sorted(all, &q, "created_at"), false)
+    list(
+        (State(w), h, RawQuery(raw)),
+        path,
+        sorted(all, &q, "created_at"),
+        false,
+    )
 }
 
-async fn issue_notes(State(w): State<SharedWorld>, Path((id, iid)): Path<(String, u64)>, h: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+async fn issue_notes(
+    State(w): State<SharedWorld>,
+    Path((id, iid)): Path<(String, u64)>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     notes(w, id, iid, false, h, raw)
 }
 
-async fn mr_notes(State(w): State<SharedWorld>, Path((id, iid)): Path<(String, u64)>, h: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+async fn mr_notes(
+    State(w): State<SharedWorld>,
+    Path((id, iid)): Path<(String, u64)>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     notes(w, id, iid, true, h, raw)
 }
 
-async fn releases(State(w): State<SharedWorld>, Path(id): Path<String>, h: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+async fn releases(
+    State(w): State<SharedWorld>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let q = Query::new(raw.clone());
     let all = match with_project(&w, &id, |p| p.releases.clone()) {
         Ok(r) => r,
         Err(r) => return r,
     };
     let path = format!("/api/v4/projects/{}/releases", encoded(&id));
-    list((State(w), h, RawQuery(raw)), path, sorted(all, &q, "released_at"), false)
+    list(
+        (State(w), h, RawQuery(raw)),
+        path,
+        sorted(all, &q, "released_at"),
+        false,
+    )
 }
 
-async fn project_empty(State(w): State<SharedWorld>, Path(id): Path<String>, h: HeaderMap, raw: RawQuery) -> Response {
+async fn project_empty(
+    State(w): State<SharedWorld>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    raw: RawQuery,
+) -> Response {
     if let Err(r) = with_project(&w, &id, |_| ()) {
         return r;
     }
@@ -346,7 +479,12 @@ async fn project_empty(State(w): State<SharedWorld>, Path(id): Path<String>, h: 
     list((State(w), h, raw), path, vec![], false)
 }
 
-async fn project_users(State(w): State<SharedWorld>, Path(id): Path<String>, h: HeaderMap, raw: RawQuery) -> Response {
+async fn project_users(
+    State(w): State<SharedWorld>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    raw: RawQuery,
+) -> Response {
     if let Err(r) = with_project(&w, &id, |_| ()) {
         return r;
     }
@@ -365,12 +503,19 @@ async fn group(State(w): State<SharedWorld>, Path(id): Path<String>) -> Response
     axum::Json(body).into_response()
 }
 
-async fn group_projects(State(w): State<SharedWorld>, Path(id): Path<String>, h: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+async fn group_projects(
+    State(w): State<SharedWorld>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let q = Query::new(raw.clone());
     let deep = q.get("include_subgroups") == Some("true");
     let found = {
         let g = w.lock();
-        g.data.group(&id).map(|group| g.data.group_projects(group, deep))
+        g.data
+            .group(&id)
+            .map(|group| g.data.group_projects(group, deep))
     };
     let Some(mut items) = found else {
         return not_found("Group");
@@ -382,7 +527,12 @@ async fn group_projects(State(w): State<SharedWorld>, Path(id): Path<String>, h:
     list((State(w), h, RawQuery(raw)), path, items, true)
 }
 
-async fn group_empty(State(w): State<SharedWorld>, Path(id): Path<String>, h: HeaderMap, raw: RawQuery) -> Response {
+async fn group_empty(
+    State(w): State<SharedWorld>,
+    Path(id): Path<String>,
+    h: HeaderMap,
+    raw: RawQuery,
+) -> Response {
     if w.lock().data.group(&id).is_none() {
         return not_found("Group");
     }

@@ -125,7 +125,10 @@ impl SharedWorld {
             }
         }
         if let Some(k) = fired {
-            *g.stats.faults.entry(format!("{k:?}").to_lowercase()).or_default() += 1;
+            *g.stats
+                .faults
+                .entry(format!("{k:?}").to_lowercase())
+                .or_default() += 1;
         }
         fired
     }

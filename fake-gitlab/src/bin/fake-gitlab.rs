@@ -22,7 +22,11 @@ struct Args {
     #[arg(long, default_value_t = 7)]
     seed: u64,
     /// Projects: group[/sub]/name:COMMITS:ISSUES:MERGE_REQUESTS, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "acme/tools/app:300:80:40")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "acme/tools/app:300:80:40"
+    )]
     projects: Vec<String>,
     /// Require this token (PRIVATE-TOKEN, Authorization: Bearer or ?private_token=).
     #[arg(long)]
