@@ -54,6 +54,7 @@ pub struct Builder {
     seed: u64,
     projects: Vec<(String, ProjectSize)>,
     config: Config,
+    also_http: bool,
 }
 
 impl Builder {
@@ -99,11 +100,17 @@ impl Builder {
         self
     }
 
-    fn world(mut self, web: &str, scheme: &str) -> SharedWorld {
+    /// With TLS, also serves the same instance over plain HTTP on another port (see
+    /// [`RunningFake::plain_url`]), for a client that cannot trust the throwaway certificate.
+    pub fn also_http(mut self, on: bool) -> Builder {
+        self.also_http = on;
+        self
+    }
+
+    fn world(mut self, web: &str) -> SharedWorld {
         if self.config.retry_after_s == 0 {
             self.config.retry_after_s = 1;
         }
-        self.config.scheme = scheme.to_owned();
         SharedWorld::new(
             data::Data::generate(self.seed, &self.projects, web),
             self.config,
@@ -116,8 +123,8 @@ impl Builder {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let world = self.world(&format!("http://{addr}"), "http");
-        let app = routes::router(world.clone());
+        let world = self.world(&format!("http://{addr}"));
+        let app = routes::router(world.clone(), "http");
         RunningFake::spawn(addr, world, "http", move |stopped| {
             Box::pin(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -137,16 +144,38 @@ impl Builder {
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let world = self.world(&format!("https://{addr}"), "https");
-        let app = routes::router(world.clone());
-        RunningFake::spawn(addr, world, "https", move |stopped| {
+        let plain = match self.also_http {
+            true => {
+                let l = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+                l.set_nonblocking(true)?;
+                Some(l)
+            }
+            false => None,
+        };
+        let plain_addr = plain.as_ref().map(|l| l.local_addr()).transpose()?;
+        let world = self.world(&format!("https://{addr}"));
+        let app = routes::router(world.clone(), "https");
+        let plain_app = routes::router(world.clone(), "http");
+        let mut fake = RunningFake::spawn(addr, world, "https", move |stopped| {
             Box::pin(async move {
+                let http = async move {
+                    match plain {
+                        Some(l) => {
+                            let l = tokio::net::TcpListener::from_std(l)?;
+                            axum::serve(l, plain_app).await
+                        }
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     served = fake_tls::serve(listener, app, &tls) => served,
+                    served = http => served,
                     _ = stopped => Ok(()),
                 }
             })
-        })
+        })?;
+        fake.plain = plain_addr;
+        Ok(fake)
     }
 
     /// [`Builder::start_on`] port 0.
@@ -162,6 +191,7 @@ type Serving = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Resul
 pub struct RunningFake {
     addr: SocketAddr,
     scheme: &'static str,
+    plain: Option<SocketAddr>,
     world: SharedWorld,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -191,6 +221,7 @@ impl RunningFake {
         Ok(RunningFake {
             addr,
             scheme,
+            plain: None,
             world,
             stop: Some(stop),
             thread: Some(thread),
@@ -205,6 +236,11 @@ impl RunningFake {
     /// `http://127.0.0.1:PORT`, where `/_fake/` lives.
     pub fn root_url(&self) -> String {
         format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT` of the plain listener [`Builder::also_http`] added, if any.
+    pub fn plain_url(&self) -> Option<String> {
+        self.plain.map(|a| format!("http://{a}"))
     }
 
     /// The bound address.

@@ -53,8 +53,11 @@ fn not_found(what: &str) -> Response {
 #[derive(Debug, Clone, Copy)]
 struct Churn;
 
-/// The router: API routes behind the layer, controls beside it.
-pub(crate) fn router(world: SharedWorld) -> Router {
+/// The request header that tells the handlers which scheme their listener serves.
+const SCHEME: &str = "x-fake-gitlab-scheme";
+
+/// The router of a listener serving `scheme`: API routes behind the layer, controls beside it.
+pub(crate) fn router(world: SharedWorld, scheme: &'static str) -> Router {
     let api = Router::new()
         .route("/user", get(user))
         .route("/projects", get(projects))
@@ -80,6 +83,13 @@ pub(crate) fn router(world: SharedWorld) -> Router {
         .route("/_fake/stats", get(stats))
         .route("/_fake/stats/reset", post(reset_stats))
         .with_state(world)
+        .layer(middleware::map_request(
+            move |mut req: Request| async move {
+                req.headers_mut()
+                    .insert(SCHEME, HeaderValue::from_static(scheme));
+                req
+            },
+        ))
 }
 
 fn token_of(headers: &HeaderMap, q: &Query) -> Option<String> {
@@ -188,20 +198,24 @@ async fn layer(State(world): State<SharedWorld>, mut req: Request, next: Next) -
 }
 
 /// `scheme://host` the client reached, for `Link` URLs.
-fn base(headers: &HeaderMap, world: &SharedWorld) -> String {
+fn base(headers: &HeaderMap) -> String {
     let host = headers
         .get("host")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("127.0.0.1");
-    format!("{}://{host}", world.config.scheme)
+    let scheme = headers
+        .get(SCHEME)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
 }
 
 type Ctx = (State<SharedWorld>, HeaderMap, RawQuery);
 
 fn list(ctx: Ctx, path: String, items: Vec<Value>, keyset_ok: bool) -> Response {
-    let (State(world), headers, RawQuery(raw)) = ctx;
+    let (_, headers, RawQuery(raw)) = ctx;
     let q = Query::new(raw);
-    page(items, &q, &base(&headers, &world), &path, keyset_ok)
+    page(items, &q, &base(&headers), &path, keyset_ok)
 }
 
 fn encoded(id: &str) -> String {

@@ -20,8 +20,6 @@ pub(crate) struct Config {
     pub ratelimit_always: bool,
     /// Seconds a 429 asks to wait.
     pub retry_after_s: u64,
-    /// `http` or `https`, for `Link` URLs.
-    pub scheme: String,
 }
 
 /// Requests seen, for figures and for checking which endpoints a client calls.

@@ -182,7 +182,8 @@ async fn a_note_touches_its_issue_for_updated_after() {
 async fn https_with_a_throwaway_certificate() {
     let dir = tempfile::tempdir().expect("tempdir");
     let fake = FakeGitlab::builder()
-        .project("a/b", ProjectSize::new(1, 0, 0))
+        .project("a/b", ProjectSize::new(3, 0, 0))
+        .also_http(true)
         .start_tls_on(0, dir.path())
         .expect("starts");
     assert!(fake.api_url().starts_with("https://"));
@@ -203,4 +204,13 @@ async fn https_with_a_throwaway_certificate() {
             .as_str()
             .is_some_and(|u| u.starts_with("https://"))
     );
+    // The same data over plain HTTP; its links stay on plain HTTP.
+    let plain = fake.plain_url().expect("a plain listener");
+    let (s, hd, _) = get(&format!(
+        "{plain}/api/v4/projects/a%2Fb/repository/commits?per_page=1"
+    ))
+    .await;
+    assert_eq!(s, 200);
+    let link = h(&hd, "link").unwrap_or_default();
+    assert!(link.starts_with(&format!("<{plain}/")), "{link}");
 }

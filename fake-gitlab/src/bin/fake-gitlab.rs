@@ -43,6 +43,10 @@ struct Args {
     /// Serve HTTPS with a throwaway certificate written to DIR/cert.pem (trust that file).
     #[arg(long)]
     tls_dir: Option<PathBuf>,
+    /// With --tls-dir, also serve the same data over plain HTTP and print a second line,
+    /// `also http://127.0.0.1:PORT`.
+    #[arg(long, requires = "tls_dir")]
+    also_http: bool,
 }
 
 fn main() -> ExitCode {
@@ -66,7 +70,8 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut builder = FakeGitlab::builder()
         .seed(args.seed)
         .latency(Duration::from_millis(args.latency_ms))
-        .ratelimit_headers_always(args.ratelimit_headers);
+        .ratelimit_headers_always(args.ratelimit_headers)
+        .also_http(args.also_http);
     for spec in &args.projects {
         let (path, size) = parse_project_spec(spec).map_err(anyhow::Error::msg)?;
         builder = builder.project(path, size);
@@ -86,6 +91,9 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     tracing::info!(projects = ?fake.world().project_paths(), "serving");
     let mut out = std::io::stdout().lock();
     writeln!(out, "listening {}", fake.root_url()).context("writing to stdout")?;
+    if let Some(plain) = fake.plain_url() {
+        writeln!(out, "also {plain}").context("writing to stdout")?;
+    }
     out.flush().context("flushing stdout")?;
     drop(out);
     let runtime = tokio::runtime::Builder::new_current_thread()
