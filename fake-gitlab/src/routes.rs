@@ -251,12 +251,12 @@ fn with_project<T>(
     w: &SharedWorld,
     id: &str,
     f: impl FnOnce(&crate::data::Project) -> T,
-) -> Result<T, Response> {
+) -> Result<T, Box<Response>> {
     let g = w.lock();
     g.data
         .project_index(id)
         .map(|p| f(&g.data.projects[p]))
-        .ok_or_else(|| not_found("Project"))
+        .ok_or_else(|| Box::new(not_found("Project")))
 }
 
 fn between(
@@ -285,7 +285,7 @@ async fn commits(
     let q = Query::new(raw.clone());
     let items = match with_project(&w, &id, |p| p.commits.clone()) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let items = between(items, "committed_date", q.get("since"), q.get("until"));
     let path = format!("/api/v4/projects/{}/repository/commits", encoded(&id));
@@ -312,7 +312,7 @@ async fn branches(
             .collect::<Vec<_>>()
     }) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let path = format!("/api/v4/projects/{}/repository/branches", encoded(&id));
     list((State(w), h, raw), path, items, false)
@@ -370,7 +370,7 @@ async fn items(
     };
     let mut found = match with_project(&w, &id, pick) {
         Ok(v) => select(v),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if churn && let Some(first) = found.first().and_then(|v| v["iid"].as_u64()) {
         let mut g = w.lock();
@@ -430,7 +430,7 @@ fn notes(
     let all = match found {
         Ok(Some(n)) => n,
         Ok(None) => return not_found(if mr { "Merge Request" } else { "Issue" }),
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let kind = if mr { "merge_requests" } else { "issues" };
     let path = format!("/api/v4/projects/{}/{kind}/{iid}/notes", encoded(&id));
@@ -469,7 +469,7 @@ async fn releases(
     let q = Query::new(raw.clone());
     let all = match with_project(&w, &id, |p| p.releases.clone()) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let path = format!("/api/v4/projects/{}/releases", encoded(&id));
     list(
@@ -487,7 +487,7 @@ async fn project_empty(
     raw: RawQuery,
 ) -> Response {
     if let Err(r) = with_project(&w, &id, |_| ()) {
-        return r;
+        return *r;
     }
     let path = format!("/api/v4/projects/{}/milestones", encoded(&id));
     list((State(w), h, raw), path, vec![], false)
@@ -500,7 +500,7 @@ async fn project_users(
     raw: RawQuery,
 ) -> Response {
     if let Err(r) = with_project(&w, &id, |_| ()) {
-        return r;
+        return *r;
     }
     let users = w.lock().data.users.clone();
     let path = format!("/api/v4/projects/{}/users", encoded(&id));
