@@ -25,7 +25,12 @@ const STREAMS: [(&str, &[&str]); 7] = [
 ];
 
 fn fake(faults: Option<&str>) -> RunningFake {
+    fake_with(faults, false)
+}
+
+fn fake_with(faults: Option<&str>, ratelimit_headers: bool) -> RunningFake {
     let mut b = FakeGitlab::builder()
+        .ratelimit_headers_always(ratelimit_headers)
         .seed(3)
         .token(TOKEN)
         // 130 issues: two pages of 100.
@@ -180,6 +185,17 @@ fn a_full_run_is_the_truth() {
     let r = run(dir.path(), config(&fake, TOKEN), None);
     assert!(r.ok, "{}", r.stderr);
     assert_unique(&r);
+    assert_truth(&fake, &[&r]);
+}
+
+/// A self-managed instance may send `RateLimit-*` on every answer: plenty remaining, no pause.
+#[test]
+fn rate_limit_headers_on_every_answer_change_nothing() {
+    let fake = fake_with(None, true);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = run(dir.path(), config(&fake, TOKEN), None);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(!r.stderr.contains("pausing"), "{}", r.stderr);
     assert_truth(&fake, &[&r]);
 }
 
