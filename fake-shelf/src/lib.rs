@@ -67,7 +67,7 @@ impl Default for Shelf {
             if let Value::Object(m) = book {
                 books.push(m);
             }
-            let list: Vec<Value> = (0..(i % 3))
+            let list: Vec<Value> = (0..(2 - i % 3))
                 .map(|n| {
                     review_id += 1;
                     json!({
