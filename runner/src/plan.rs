@@ -43,6 +43,8 @@ pub struct Program {
     pub label: String,
     /// Resolved executable.
     pub path: PathBuf,
+    /// Arguments before `--config` (a connector's `--definitions …`).
+    pub args: Vec<std::ffi::OsString>,
     /// Its JSON config.
     pub config: Map<String, Value>,
     /// The JSON Schema file its config is checked against; `None`: its `--about`.
@@ -194,13 +196,14 @@ fn resolve(p: Pipeline, file: &Path, base: &Path) -> Result<Plan, Vec<String>> {
     if p.name.trim().is_empty() {
         problems.push("name: must not be empty".to_string());
     }
-    let mut tap = program(
-        &p.tap.executable,
-        p.tap.config,
-        base,
-        "tap.executable",
-        &mut problems,
-    );
+    let source = crate::tap_source::resolve(&p.tap, base, &mut problems);
+    let mut tap = Program {
+        label: source.label,
+        path: source.path,
+        args: source.args,
+        config: p.tap.config,
+        settings_schema: None,
+    };
     tap.settings_schema = p.tap.settings_schema.map(|f| base.join(f));
     let mut target = program(
         &p.target.executable,
@@ -293,15 +296,20 @@ fn program(
         ));
         PathBuf::from(exe)
     });
-    let label = Path::new(exe)
-        .file_name()
-        .map_or_else(|| exe.to_string(), |n| n.to_string_lossy().into_owned());
     Program {
-        label,
+        label: label_of(exe),
         path,
+        args: Vec::new(),
         config,
         settings_schema: None,
     }
+}
+
+/// The name a program goes by: its file name (`/opt/bin/tap-x` → `tap-x`).
+pub fn label_of(exe: &str) -> String {
+    Path::new(exe)
+        .file_name()
+        .map_or_else(|| exe.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Finds an executable: a path (relative to `base`), else next to the running `tapline`, else on

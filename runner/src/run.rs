@@ -234,7 +234,10 @@ fn load(
     let mut target = spawn(&mut target_command)
         .with_context(|| format!("starting target {}", plan.target.path.display()))?;
     let mut tap_command = Command::new(&plan.tap.path);
-    tap_command.arg("--config").arg(tap_config.path());
+    tap_command
+        .args(&plan.tap.args)
+        .arg("--config")
+        .arg(tap_config.path());
     tap_config.pass_to(&mut tap_command);
     for (flag, file) in &tap_files {
         tap_command.arg(flag).arg(file.path());
@@ -375,6 +378,7 @@ fn select_streams(plan: &Plan, streams: &[String]) -> anyhow::Result<Value> {
 fn discover(plan: &Plan, tap_config: &ChildFile, streams: &[String]) -> anyhow::Result<Value> {
     let mut command = Command::new(&plan.tap.path);
     command
+        .args(&plan.tap.args)
         .arg("--config")
         .arg(tap_config.path())
         .arg("--discover")
