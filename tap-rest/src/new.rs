@@ -66,7 +66,7 @@ pub fn run(args: &NewArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let shown = |p: &Path| p.strip_prefix(".").unwrap_or(p).display().to_string();
-    let mut err = std::io::stderr().lock();
+    let mut out = std::io::stdout().lock();
     for (path, text) in &files {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
@@ -79,11 +79,11 @@ pub fn run(args: &NewArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot create {}", path.display()))?;
         std::io::Write::write_all(&mut f, text.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
-        std::io::Write::write_all(&mut err, format!("wrote {}\n", shown(path)).as_bytes())?;
+        std::io::Write::write_all(&mut out, format!("wrote {}\n", shown(path)).as_bytes())?;
     }
     let defs = shown(&files[0].0);
     std::io::Write::write_all(
-        &mut err,
+        &mut out,
         format!(
             "next: edit {defs} and its schemas, then\n  tap-rest check --definitions {defs} --config config.json\n"
         )
