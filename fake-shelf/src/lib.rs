@@ -167,15 +167,33 @@ pub fn spawn(token: &str) -> anyhow::Result<Running> {
     Ok(Running { addr })
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({"error": {"status": status.as_u16(), "message": message}})),
-    )
-        .into_response()
+/// An error answer: `{"error": {"status", "message"}}`.
+#[derive(Debug)]
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let Refusal(status, message) = self;
+        (
+            status,
+            axum::Json(json!({"error": {"status": status.as_u16(), "message": message}})),
+        )
+            .into_response()
+    }
 }
 
-fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Response> {
+fn error(status: StatusCode, message: &str) -> Refusal {
+    Refusal(status, message.to_owned())
+}
+
+fn poisoned<T>(_: T) -> Refusal {
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the catalog's lock is poisoned",
+    )
+}
+
+fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Refusal> {
     let given = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -191,7 +209,7 @@ fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Response> {
 }
 
 /// `per_page` (1..=100, default 10) and `page` (from 1).
-fn paging(q: &BTreeMap<String, String>) -> Result<(usize, usize), Response> {
+fn paging(q: &BTreeMap<String, String>) -> Result<(usize, usize), Refusal> {
     let number = |k: &str, default: usize| match q.get(k) {
         None => Ok(default),
         Some(v) => v.parse::<usize>().ok().filter(|n| *n >= 1).ok_or_else(|| {
@@ -211,7 +229,7 @@ fn page(
     q: &BTreeMap<String, String>,
     key: &str,
     items: Vec<Value>,
-) -> Result<Response, Response> {
+) -> Result<Response, Refusal> {
     let (per_page, number) = paging(q)?;
     let count = items.len();
     let start = (number - 1) * per_page;
@@ -249,41 +267,35 @@ async fn books(
     State(app): State<Shared>,
     headers: HeaderMap,
     Query(q): Query<BTreeMap<String, String>>,
-) -> Response {
-    let run = || -> Result<Response, Response> {
-        authorized(&app, &headers)?;
-        let since = match q.get("updated_since") {
-            None => None,
-            Some(s) => Some(s.parse::<jiff::Timestamp>().map_err(|_| {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "`updated_since` must be an RFC 3339 timestamp",
-                )
-            })?),
-        };
-        let shelf = app
-            .shelf
-            .lock()
-            .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned"))?;
-        let mut list: Vec<(jiff::Timestamp, u64, Value)> = shelf
-            .books
-            .iter()
-            .filter_map(|b| {
-                let at = b
-                    .get("updated_at")?
-                    .as_str()?
-                    .parse::<jiff::Timestamp>()
-                    .ok()?;
-                let id = b.get("id")?.as_u64()?;
-                Some((at, id, Value::Object(b.clone())))
-            })
-            .filter(|(at, ..)| since.is_none_or(|s| *at >= s))
-            .collect();
-        list.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        let items = list.into_iter().map(|(.., v)| v).collect();
-        page(&headers, "/api/v2/books", &q, "books", items)
+) -> Result<Response, Refusal> {
+    authorized(&app, &headers)?;
+    let since = match q.get("updated_since") {
+        None => None,
+        Some(s) => Some(s.parse::<jiff::Timestamp>().map_err(|_| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "`updated_since` must be an RFC 3339 timestamp",
+            )
+        })?),
     };
-    run().unwrap_or_else(|e| e)
+    let shelf = app.shelf.lock().map_err(poisoned)?;
+    let mut list: Vec<(jiff::Timestamp, u64, Value)> = shelf
+        .books
+        .iter()
+        .filter_map(|b| {
+            let at = b
+                .get("updated_at")?
+                .as_str()?
+                .parse::<jiff::Timestamp>()
+                .ok()?;
+            let id = b.get("id")?.as_u64()?;
+            Some((at, id, Value::Object(b.clone())))
+        })
+        .filter(|(at, ..)| since.is_none_or(|s| *at >= s))
+        .collect();
+    list.sort_by_key(|a| (a.0, a.1));
+    let items = list.into_iter().map(|(.., v)| v).collect();
+    page(&headers, "/api/v2/books", &q, "books", items)
 }
 
 async fn reviews(
@@ -291,28 +303,22 @@ async fn reviews(
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<BTreeMap<String, String>>,
-) -> Response {
-    let run = || -> Result<Response, Response> {
-        authorized(&app, &headers)?;
-        let shelf = app
-            .shelf
-            .lock()
-            .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned"))?;
-        let items = id
-            .parse::<u64>()
-            .ok()
-            .and_then(|id| shelf.reviews.get(&id))
-            .cloned()
-            .ok_or_else(|| error(StatusCode::NOT_FOUND, &format!("no book {id}")))?;
-        page(
-            &headers,
-            &format!("/api/v2/books/{id}/reviews"),
-            &q,
-            "reviews",
-            items,
-        )
-    };
-    run().unwrap_or_else(|e| e)
+) -> Result<Response, Refusal> {
+    authorized(&app, &headers)?;
+    let shelf = app.shelf.lock().map_err(poisoned)?;
+    let items = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| shelf.reviews.get(&id))
+        .cloned()
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, &format!("no book {id}")))?;
+    page(
+        &headers,
+        &format!("/api/v2/books/{id}/reviews"),
+        &q,
+        "reviews",
+        items,
+    )
 }
 
 async fn edit(
@@ -320,47 +326,39 @@ async fn edit(
     headers: HeaderMap,
     Path(id): Path<String>,
     body: axum::body::Bytes,
-) -> Response {
-    let run = || -> Result<Response, Response> {
-        authorized(&app, &headers)?;
-        let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                "the body must be a JSON object",
-            ));
-        };
-        let mut shelf = app
-            .shelf
-            .lock()
-            .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "poisoned"))?;
-        let book = shelf
-            .books
-            .iter_mut()
-            .find(|b| {
-                b.get("id").and_then(Value::as_u64).map(|n| n.to_string()) == Some(id.clone())
-            })
-            .ok_or_else(|| error(StatusCode::NOT_FOUND, &format!("no book {id}")))?;
-        for (k, v) in fields {
-            if k != "id" && k != "created_at" && k != "updated_at" {
-                book.insert(k, v);
-            }
-        }
-        let now = jiff::Timestamp::now()
-            .round(jiff::Unit::Second)
-            .unwrap_or_else(|_| jiff::Timestamp::now());
-        book.insert("updated_at".into(), Value::from(now.to_string()));
-        Ok(axum::Json(Value::Object(book.clone())).into_response())
+) -> Result<Response, Refusal> {
+    authorized(&app, &headers)?;
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "the body must be a JSON object",
+        ));
     };
-    run().unwrap_or_else(|e| e)
-}
-
-async fn drafts(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    if let Err(e) = authorized(&app, &headers) {
-        return e;
+    let mut shelf = app.shelf.lock().map_err(poisoned)?;
+    let book = shelf
+        .books
+        .iter_mut()
+        .find(|b| b.get("id").and_then(Value::as_u64).map(|n| n.to_string()) == Some(id.clone()))
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, &format!("no book {id}")))?;
+    for (k, v) in fields {
+        if k != "id" && k != "created_at" && k != "updated_at" {
+            book.insert(k, v);
+        }
     }
-    error(StatusCode::FORBIDDEN, "this token may not read drafts")
+    let now = jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .unwrap_or_else(|_| jiff::Timestamp::now());
+    book.insert("updated_at".into(), Value::from(now.to_string()));
+    Ok(axum::Json(Value::Object(book.clone())).into_response())
 }
 
-async fn not_found() -> Response {
+async fn drafts(State(app): State<Shared>, headers: HeaderMap) -> Refusal {
+    match authorized(&app, &headers) {
+        Err(e) => e,
+        Ok(()) => error(StatusCode::FORBIDDEN, "this token may not read drafts"),
+    }
+}
+
+async fn not_found() -> Refusal {
     error(StatusCode::NOT_FOUND, "no such route")
 }

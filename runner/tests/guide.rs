@@ -141,6 +141,14 @@ fn bin_dir() -> PathBuf {
             "{name} is missing beside tapline: run `cargo build -p tap-rest -p target-sqlite -p fake-shelf` first"
         );
     }
+    for tool in ["sh", "curl", "sqlite3"] {
+        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .any(|d| d.join(tool).is_file());
+        assert!(
+            found,
+            "the guide needs `{tool}` on PATH (.ci/run installs it)"
+        );
+    }
     dir
 }
 
