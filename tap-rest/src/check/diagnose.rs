@@ -61,7 +61,10 @@ fn missing(body: &Value, pointer: &str, lists: bool) -> String {
             };
             format!("keys at {level}: {}{hint}", keys.join(", "))
         }
-        Value::Array(_) => format!("{level} is an array (use an index, or stop the pointer there)"),
+        Value::Array(_) if prefix.is_empty() => {
+            "the body itself is the list: `records = \"\"`".to_owned()
+        }
+        Value::Array(_) => format!("{level} is the list: stop the pointer there"),
         Value::Null => "the body is empty".to_owned(),
         other => format!("{level} is {}", kind(other)),
     }
@@ -140,6 +143,18 @@ mod tests {
         assert_eq!(
             missing_list(&body, "/next"),
             "keys at the top level: data, links"
+        );
+    }
+
+    #[test]
+    fn a_list_on_the_way_is_pointed_out() {
+        assert_eq!(
+            missing_list(&json!([{"id": 1}]), "/data"),
+            "the body itself is the list: `records = \"\"`"
+        );
+        assert_eq!(
+            missing_list(&json!({"data": [1]}), "/data/items"),
+            "`/data` is the list: stop the pointer there"
         );
     }
 

@@ -21,6 +21,9 @@ use crate::engine::records::Pipeline;
 use crate::engine::request::{Request, Scope};
 use crate::engine::{Engine, Error, bookmarks, partitions};
 
+/// The longest a check waits for a rate limit.
+const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The most schema mismatches listed per stream.
 const MAX_MISMATCHES: usize = 20;
 
@@ -42,8 +45,10 @@ pub async fn all(engine: &Engine, config: &Config, order: &[usize]) -> Vec<Strea
         ]),
         ..Scope::default()
     };
+    // A check answers quickly: one retry, and no long wait for a rate limit.
     let mut http = config.http_options(defs);
     http.max_retries = http.max_retries.min(1);
+    http.max_rate_limit_wait = http.max_rate_limit_wait.min(MAX_WAIT);
     let failed = |why: String| -> Vec<StreamReport> {
         order
             .iter()
@@ -297,16 +302,13 @@ async fn probe(
             raw.len()
         ));
     }
-    next_page(
-        def,
-        &mut pager,
-        &req,
-        &resp,
-        &body,
-        raw.len(),
-        client,
-        report,
-    );
+    let page = Answered {
+        req: &req,
+        resp: &resp,
+        body: &body,
+        count: raw.len(),
+    };
+    next_page(def, &mut pager, &page, client, report);
     bookmark(def, &kept, report);
     let validator = match schema::validator(&schema) {
         Ok(v) => Some(v),
@@ -440,18 +442,28 @@ fn records(def: &StreamDef, body: &Value, report: &mut StreamReport) -> Option<V
     }
 }
 
+/// A request and its answer: the parsed body and how many records it held.
+struct Answered<'a> {
+    req: &'a Request,
+    resp: &'a Response,
+    body: &'a Value,
+    count: usize,
+}
+
 /// Every value the paginator reads, checked present; then the request it would make next.
-#[allow(clippy::too_many_arguments)]
 fn next_page(
     def: &StreamDef,
     pager: &mut Pager<'_>,
-    req: &Request,
-    resp: &Response,
-    body: &Value,
-    count: usize,
+    page: &Answered<'_>,
     client: &Client,
     report: &mut StreamReport,
 ) {
+    let Answered {
+        req,
+        resp,
+        body,
+        count,
+    } = *page;
     let (sources, last): (Vec<(&str, &ValueFrom)>, Option<&str>) = match &def.paginator {
         PaginatorDef::NextUrl { from } => (vec![("from", from)], None),
         PaginatorDef::Cursor { from, last, .. } => (vec![("from", from)], last.as_deref()),
