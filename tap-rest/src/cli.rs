@@ -41,11 +41,17 @@ pub struct Args {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// One request per stream against the real API: what it asked, what came back, the records
-    /// at the record path, the next page, the bookmark, and every schema mismatch. Exits 1 when
-    /// a stream failed or mismatched.
+    /// Asks the API once per stream and shows what the definitions make of the answers.
+    ///
+    /// For each stream (a child stream: for the first record of its parent's first page): the
+    /// request, the status and time, the records at the record path (the first three), the
+    /// next page, the bookmark a run would write, and every schema mismatch, with a one-line
+    /// explanation of the usual mistakes. Exits 1 when a stream failed or mismatched.
     Check(CheckArgs),
-    /// Writes a commented skeleton connector, NAME.toml and schemas/NAME/*.json.
+    /// Writes a commented skeleton connector: NAME.toml and schemas/NAME/*.json.
+    ///
+    /// One paged incremental stream and one child stream, each key explained. Never overwrites
+    /// a file.
     New(NewArgs),
 }
 
