@@ -294,9 +294,9 @@ fn init_with_a_definitions_file_writes_no_dbt_and_asks_for_its_settings() {
             &[
                 "repository=octo/app",
                 "api_url=http://127.0.0.1:9",
-                "token=abc",
+                "pat=abc",
             ][..],
-            "tapline: error: --set token: a secret is never written into the pipeline file; export TRACKER_TOKEN instead",
+            "tapline: error: --set pat: a secret is never written into the pipeline file; export TRACKER_PAT instead",
         ),
     ] {
         let out = init(sets);
@@ -311,7 +311,7 @@ fn init_with_a_definitions_file_writes_no_dbt_and_asks_for_its_settings() {
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(dir.path().join("tapline.toml")).unwrap();
     assert!(text.contains("\ndefinitions = \"api.toml\""), "{text}");
-    assert!(text.contains("token = \"${TRACKER_TOKEN:-}\""), "{text}");
+    assert!(text.contains("pat = \"${TRACKER_PAT:-}\""), "{text}");
     assert!(
         !text.contains("[dbt]") && !dir.path().join("dbt").exists(),
         "{text}"
