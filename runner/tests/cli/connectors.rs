@@ -92,6 +92,11 @@ fn a_shipped_connector_runs_through_tap_rest_and_loads_the_truth() {
         summary.contains("1 not modified") && summary.contains(" from tap-github ("),
         "an incremental run, through the stored bookmarks: {summary}"
     );
+    let out = p.tapline(&["runs", "--output", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let runs = json(&out);
+    assert_eq!(runs.as_array().map(Vec::len), Some(2), "{runs}");
+    assert_eq!(runs[1]["records"]["commits"], 120, "{runs}");
 }
 
 #[test]
