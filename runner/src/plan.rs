@@ -197,6 +197,13 @@ fn resolve(p: Pipeline, file: &Path, base: &Path) -> Result<Plan, Vec<String>> {
         problems.push("name: must not be empty".to_string());
     }
     let source = crate::tap_source::resolve(&p.tap, base, &mut problems);
+    let declared_secrets: Vec<String> = source
+        .secret_keys
+        .iter()
+        .filter_map(|k| p.tap.config.get(k)?.as_str())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
     let mut tap = Program {
         label: source.label,
         path: source.path,
@@ -265,6 +272,7 @@ fn resolve(p: Pipeline, file: &Path, base: &Path) -> Result<Plan, Vec<String>> {
     }
     let mut secrets = Vec::new();
     collect_secrets(&tap.config, &mut secrets);
+    secrets.extend(declared_secrets);
     collect_secrets(&target.config, &mut secrets);
     secrets.extend(p.state.url.as_deref().and_then(url_password));
     let state_db = base.join(p.state.database);
@@ -493,6 +501,24 @@ database = ".tapline/state.db"
                 && !err.contains("s3cret"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn settings_a_connector_declares_secret_are_secrets_whatever_their_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("api.toml"),
+            include_str!("../tests/cli/connectors/tracker.toml"),
+        )
+        .expect("writes");
+        let file = dir.path().join("tapline.toml");
+        std::fs::write(
+            &file,
+            "name = \"p\"\n[tap]\ndefinitions = \"api.toml\"\nconfig = { repository = \"o/r\", pat = \"glpat-1\" }\n[target]\nexecutable = \"sh\"\n",
+        )
+        .expect("writes");
+        let plan = Plan::load_with(&file, &no_env, true).expect("valid");
+        assert_eq!(plan.secrets, vec!["glpat-1"]);
     }
 
     #[test]

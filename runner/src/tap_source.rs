@@ -20,6 +20,8 @@ pub struct TapProgram {
     /// The name it goes by: the executable's file name, or `tap-<connector>` as `tap-rest`
     /// names a connector itself.
     pub label: String,
+    /// The config keys the connector declares secret, whatever their names.
+    pub secret_keys: Vec<String>,
 }
 
 /// The names of the connectors shipped inside `tap-rest`.
@@ -55,6 +57,7 @@ pub fn resolve(tap: &Tap, base: &Path, problems: &mut Vec<String>) -> TapProgram
                 path: PathBuf::new(),
                 args: Vec::new(),
                 label: "tap".to_owned(),
+                secret_keys: Vec::new(),
             }
         }
     }
@@ -71,6 +74,7 @@ fn executable(exe: &str, base: &Path, key: &str, problems: &mut Vec<String>) -> 
         path,
         args: Vec::new(),
         label: crate::plan::label_of(exe),
+        secret_keys: Vec::new(),
     }
 }
 
@@ -84,6 +88,9 @@ fn connector(name: &str, base: &Path, problems: &mut Vec<String>) -> Result<TapP
     let mut program = executable(TAP_REST, base, "tap.connector", problems);
     program.args = vec!["--definitions".into(), name.into()];
     program.label = carried.program.to_owned();
+    if let Ok(defs) = tap_rest::defs::Definitions::parse(carried.definitions, name) {
+        program.secret_keys = secret_keys(&defs);
+    }
     Ok(program)
 }
 
@@ -104,7 +111,16 @@ fn definitions(
     };
     program.args = vec!["--definitions".into(), path.into_os_string()];
     program.label = format!("tap-{}", defs.connector.name);
+    program.secret_keys = secret_keys(&defs);
     Ok(program)
+}
+
+fn secret_keys(defs: &tap_rest::defs::Definitions) -> Vec<String> {
+    defs.settings
+        .iter()
+        .filter(|(_, s)| s.secret)
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 fn one_line(text: &str) -> String {
@@ -148,6 +164,7 @@ mod tests {
         let program = resolve(&tap("definitions = \"api.toml\""), dir.path(), &mut found);
         assert!(found.is_empty(), "{found:?}");
         assert_eq!(program.label, "tap-mine");
+        assert_eq!(program.secret_keys, ["auth_token"]);
         assert_eq!(
             program.args[1],
             dir.path().join("api.toml").into_os_string()
