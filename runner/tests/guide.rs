@@ -10,8 +10,11 @@ use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-/// The guide, relative to the workspace root.
-const GUIDE: &str = "docs/connector-guide.md";
+/// The file holding the guide, relative to the workspace root.
+const GUIDE: &str = "README.md";
+
+/// The guide's heading in that file; the guide ends at the next heading of the same level.
+const GUIDE_HEADING: &str = "## A connector in 15 minutes";
 
 /// The port the guide writes.
 const GUIDE_ADDR: &str = "127.0.0.1:8787";
@@ -23,6 +26,31 @@ enum Step {
     File { path: String, text: String },
     /// Run `line`; it prints `expected` on stdout.
     Command { line: String, expected: Vec<String> },
+}
+
+/// The part of `markdown` under `heading`, up to the next heading of the same level (lines
+/// inside fenced blocks are not headings).
+fn section<'a>(markdown: &'a str, heading: &str) -> &'a str {
+    let level = heading.split(' ').next().unwrap_or_default();
+    let mut start = None;
+    let mut fenced = false;
+    let mut offset = 0;
+    for line in markdown.split_inclusive('\n') {
+        let text = line.trim_end();
+        if text.starts_with("```") {
+            fenced = !fenced;
+        } else if !fenced {
+            match start {
+                None if text == heading => start = Some(offset),
+                Some(from) if text.split(' ').next() == Some(level) => {
+                    return &markdown[from..offset];
+                }
+                _ => {}
+            }
+        }
+        offset += line.len();
+    }
+    start.map_or("", |from| &markdown[from..])
 }
 
 /// The steps of a Markdown guide, in order.
@@ -168,11 +196,11 @@ fn shell(line: &str, dir: &Path, path: &str) -> Command {
 fn every_command_of_the_connector_guide_runs_and_prints_what_the_guide_shows() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let markdown = std::fs::read_to_string(root.join(GUIDE)).expect("the guide is readable");
-    let steps = steps(&markdown);
+    let steps = steps(section(&markdown, GUIDE_HEADING));
     assert!(
         steps.iter().any(|s| matches!(s, Step::File { .. }))
             && steps.iter().any(|s| matches!(s, Step::Command { .. })),
-        "{GUIDE}: no commands or files found"
+        "{GUIDE}: no commands or files found under {GUIDE_HEADING}"
     );
     let show = std::env::var_os("GUIDE_SHOW").is_some();
     let work = tempfile::tempdir().expect("a temporary folder");
