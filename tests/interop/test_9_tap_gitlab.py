@@ -29,7 +29,6 @@ Differences, each deliberate or measured here:
 | project/child key            | project_id (numeric) added to commits/issues| _sdc_project (full path) added to every     | both identify the project; ours is what    |
 |                              | keys [id, project_id]                       | stream; commits [_sdc_project, id]          | the user configured                        |
 | instants                     | re-written with microseconds (.000000Z)     | as GitLab sends them (.000Z)                | singer-python Transformer date-time format |
-| commits trailers             | trailers, extended_trailers kept            | not in our schema (dropped)                 | schema choice                               |
 | issues closed_by             | not in its schema (dropped)                 | kept                                        | schema choice                               |
 | incremental filter           | updated_since (ignored by GitLab): reads    | updated_after + order_by=updated_at asc:    | theirs re-reads every issue each run       |
 |                              | every issue page, keeps >= bookmark         | the API returns only changed issues         |                                             |

@@ -294,3 +294,24 @@ fn a_missing_project_fails_the_run_after_the_others() {
     assert_eq!(issues.len(), 6, "acme/web is extracted whole");
     assert!(issues.iter().all(|i| i["_sdc_project"] == WEB));
 }
+
+/// `tap-rest check` finds every field fake-gitlab answers declared in the schemas.
+#[test]
+fn check_finds_the_schemas_complete() {
+    let fake = fake(None);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("config.json");
+    std::fs::write(&cfg, config(&fake, TOKEN).to_string()).expect("config written");
+    let out = Command::new(env!("CARGO_BIN_EXE_tap-rest"))
+        .args(["check", "--definitions", "gitlab", "--config"])
+        .arg(&cfg)
+        .output()
+        .expect("tap-rest check runs");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    assert_eq!(
+        report.matches("\nok\n").count() + usize::from(report.starts_with("ok\n")),
+        7,
+        "{report}"
+    );
+}
