@@ -226,6 +226,10 @@ fn auth_kind(auth: &AuthDef) -> String {
         AuthDef::Query { name, .. } => format!("query parameter {name}=********"),
         AuthDef::Basic { .. } => "HTTP Basic".into(),
         AuthDef::Oauth2 { .. } => "OAuth 2 bearer token".into(),
+        AuthDef::FirstOf { of } => {
+            let kinds: Vec<String> = of.iter().map(auth_kind).collect();
+            format!("the first given of: {}", kinds.join(", "))
+        }
     }
 }
 

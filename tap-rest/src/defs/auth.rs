@@ -62,6 +62,12 @@ pub enum AuthDef {
         #[serde(default = "sixty")]
         refresh_margin_s: u64,
     },
+    /// Alternatives in order: the first whose credentials render non-empty is sent (e.g. an
+    /// OAuth token as a bearer, else an access token in a header of its own).
+    FirstOf {
+        /// The alternatives.
+        of: Vec<AuthDef>,
+    },
 }
 
 /// OAuth 2 grants.
@@ -101,6 +107,16 @@ impl AuthDef {
                 t.extend(refresh_token);
                 t
             }
+            AuthDef::FirstOf { of } => of.iter().flat_map(AuthDef::templates).collect(),
+        }
+    }
+
+    /// The bearer tokens among the alternatives (secret whatever their settings say).
+    pub fn bearer_tokens(&self) -> Vec<&Template> {
+        match self {
+            AuthDef::Bearer { token, .. } => vec![token],
+            AuthDef::FirstOf { of } => of.iter().flat_map(AuthDef::bearer_tokens).collect(),
+            _ => vec![],
         }
     }
 }

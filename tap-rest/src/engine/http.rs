@@ -151,79 +151,7 @@ impl Client {
                 header_value(k, &fill(v, &format!("http.headers.{k}"))?)?,
             );
         }
-        let auth = match &defs.auth {
-            AuthDef::None => Auth::None,
-            AuthDef::Bearer { token, scheme } => {
-                let token = fill(token, "auth.token")?;
-                if token.is_empty() {
-                    Auth::None
-                } else {
-                    let mut v = header_value("Authorization", &format!("{scheme} {token}"))?;
-                    v.set_sensitive(true);
-                    Auth::Header(reqwest::header::AUTHORIZATION, v)
-                }
-            }
-            AuthDef::Header { name, value } => {
-                let value = fill(value, "auth.value")?;
-                if value.is_empty() {
-                    Auth::None
-                } else {
-                    let mut v = header_value(name, &value)?;
-                    v.set_sensitive(true);
-                    Auth::Header(header_name(name)?, v)
-                }
-            }
-            AuthDef::Query { name, value } => {
-                let value = fill(value, "auth.value")?;
-                if value.is_empty() {
-                    Auth::None
-                } else {
-                    Auth::Query(name.clone(), value)
-                }
-            }
-            AuthDef::Basic { username, password } => Auth::Basic(
-                fill(username, "auth.username")?,
-                fill(password, "auth.password")?,
-            ),
-            AuthDef::Oauth2 {
-                token_url,
-                grant,
-                client_id,
-                client_secret,
-                refresh_token,
-                scopes,
-                refresh_margin_s,
-            } => {
-                let mut form = vec![
-                    (
-                        "grant_type".to_owned(),
-                        match grant {
-                            Grant::ClientCredentials => "client_credentials",
-                            Grant::RefreshToken => "refresh_token",
-                        }
-                        .to_owned(),
-                    ),
-                    ("client_id".to_owned(), fill(client_id, "auth.client_id")?),
-                    (
-                        "client_secret".to_owned(),
-                        fill(client_secret, "auth.client_secret")?,
-                    ),
-                ];
-                if let Some(t) = refresh_token {
-                    form.push(("refresh_token".to_owned(), fill(t, "auth.refresh_token")?));
-                }
-                if !scopes.is_empty() {
-                    form.push(("scope".to_owned(), scopes.join(" ")));
-                }
-                Auth::OAuth2(OAuth {
-                    token_url: fill(token_url, "auth.token_url")?,
-                    form,
-                    margin: Duration::from_secs(*refresh_margin_s),
-                    token: tokio::sync::Mutex::new(None),
-                    rotated: Mutex::new(None),
-                })
-            }
-        };
+        let auth = build_auth(&defs.auth, &fill)?;
         // Credentials are secret whether or not their settings say so.
         secrets.extend(match &auth {
             Auth::None => vec![],
@@ -237,7 +165,7 @@ impl Client {
                 .map(|(_, v)| v.clone())
                 .collect(),
         });
-        if let AuthDef::Bearer { token, .. } = &defs.auth {
+        for token in defs.auth.bearer_tokens() {
             secrets.push(fill(token, "auth.token")?);
         }
         let in_flight = opts.max_in_flight;
@@ -791,6 +719,95 @@ pub fn headers(
     what: &str,
 ) -> Result<BTreeMap<String, String>, Error> {
     scope.params(headers, what)
+}
+
+/// The credentials `auth` sends, its templates filled by `fill`.
+fn build_auth(
+    auth: &AuthDef,
+    fill: &dyn Fn(&Template, &str) -> Result<String, Error>,
+) -> Result<Auth, Error> {
+    Ok(match auth {
+        AuthDef::None => Auth::None,
+        AuthDef::Bearer { token, scheme } => {
+            let token = fill(token, "auth.token")?;
+            if token.is_empty() {
+                Auth::None
+            } else {
+                let mut v = header_value("Authorization", &format!("{scheme} {token}"))?;
+                v.set_sensitive(true);
+                Auth::Header(reqwest::header::AUTHORIZATION, v)
+            }
+        }
+        AuthDef::Header { name, value } => {
+            let value = fill(value, "auth.value")?;
+            if value.is_empty() {
+                Auth::None
+            } else {
+                let mut v = header_value(name, &value)?;
+                v.set_sensitive(true);
+                Auth::Header(header_name(name)?, v)
+            }
+        }
+        AuthDef::Query { name, value } => {
+            let value = fill(value, "auth.value")?;
+            if value.is_empty() {
+                Auth::None
+            } else {
+                Auth::Query(name.clone(), value)
+            }
+        }
+        AuthDef::Basic { username, password } => Auth::Basic(
+            fill(username, "auth.username")?,
+            fill(password, "auth.password")?,
+        ),
+        AuthDef::Oauth2 {
+            token_url,
+            grant,
+            client_id,
+            client_secret,
+            refresh_token,
+            scopes,
+            refresh_margin_s,
+        } => {
+            let mut form = vec![
+                (
+                    "grant_type".to_owned(),
+                    match grant {
+                        Grant::ClientCredentials => "client_credentials",
+                        Grant::RefreshToken => "refresh_token",
+                    }
+                    .to_owned(),
+                ),
+                ("client_id".to_owned(), fill(client_id, "auth.client_id")?),
+                (
+                    "client_secret".to_owned(),
+                    fill(client_secret, "auth.client_secret")?,
+                ),
+            ];
+            if let Some(t) = refresh_token {
+                form.push(("refresh_token".to_owned(), fill(t, "auth.refresh_token")?));
+            }
+            if !scopes.is_empty() {
+                form.push(("scope".to_owned(), scopes.join(" ")));
+            }
+            Auth::OAuth2(OAuth {
+                token_url: fill(token_url, "auth.token_url")?,
+                form,
+                margin: Duration::from_secs(*refresh_margin_s),
+                token: tokio::sync::Mutex::new(None),
+                rotated: Mutex::new(None),
+            })
+        }
+        AuthDef::FirstOf { of } => {
+            for alternative in of {
+                let auth = build_auth(alternative, fill)?;
+                if !matches!(auth, Auth::None) {
+                    return Ok(auth);
+                }
+            }
+            Auth::None
+        }
+    })
 }
 
 #[cfg(test)]

@@ -109,6 +109,39 @@ async fn a_key_in_a_header_of_its_own() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_alternative_given_is_sent_and_only_that_one() {
+    let auth = r#"[auth]
+kind = "first_of"
+of = [
+  { kind = "bearer", token = "{refresh}" },
+  { kind = "header", name = "Vault-Pass", value = "{key}" },
+]"#;
+    let api = Api::start(page).await;
+    run(&api, auth, json!({"refresh": "oauth-1", "key": "k-9"}))
+        .await
+        .unwrap();
+    for r in api.requests() {
+        assert_eq!(r.header("authorization"), Some("Bearer oauth-1"));
+        assert_eq!(r.header("vault-pass"), None);
+    }
+
+    let api = Api::start(page).await;
+    run(&api, auth, json!({"refresh": "", "key": "k-9"}))
+        .await
+        .unwrap();
+    for r in api.requests() {
+        assert_eq!(r.header("authorization"), None);
+        assert_eq!(r.header("vault-pass"), Some("k-9"));
+    }
+
+    let api = Api::start(page).await;
+    run(&api, auth, json!({"refresh": "", "key": ""}))
+        .await
+        .unwrap();
+    assert_eq!(authorization(&api), [None, None], "none given sends none");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_basic() {
     let api = Api::start(page).await;
     let auth = "[auth]\nkind = \"basic\"\nusername = \"{user}\"\npassword = \"{key}\"";
