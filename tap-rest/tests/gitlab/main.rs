@@ -79,6 +79,7 @@ fn run(dir: &Path, config: Value, state: Option<&Value>) -> Run {
     }
     let out = cmd
         .env_remove("GITLAB_TOKEN")
+        .env_remove("GITLAB_OAUTH_TOKEN")
         .output()
         .expect("tap-rest runs");
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
@@ -261,6 +262,18 @@ fn faults_and_churn_between_pages_still_give_the_truth() {
     assert_eq!(faults.get("ratelimit"), Some(&2), "{faults:?}");
     assert_eq!(faults.get("http500"), Some(&6), "{faults:?}");
     // An item updated while the run reads it may be emitted again, newer: no uniqueness here.
+    assert_truth(&fake, &[&r]);
+}
+
+/// An OAuth token goes as `Authorization: Bearer` (no private token at all).
+#[test]
+fn an_oauth_token_is_sent_as_a_bearer() {
+    let fake = fake(None);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cfg = config(&fake, "");
+    cfg["oauth_token"] = json!(TOKEN);
+    let r = run(dir.path(), cfg, None);
+    assert!(r.ok, "{}", r.stderr);
     assert_truth(&fake, &[&r]);
 }
 
