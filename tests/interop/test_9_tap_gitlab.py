@@ -37,8 +37,8 @@ Differences, each deliberate or measured here:
 | children of an old project   | a project whose updated_at is before the    | every project's lists are asked each run    | theirs relies on projects.updated_at       |
 |                              | projects bookmark is skipped with its       |                                             | moving (it does for pushes, not always for |
 |                              | commits and issues                          |                                             | issue activity on GitLab.com)              |
-| paging                       | X-Next-Page, one page after the other       | Link rel="last": pages 2..N in parallel     | fewer round trips                           |
-| auth                         | ?private_token= in every URL                | PRIVATE-TOKEN header                        | a token in URLs ends up in logs            |
+| paging                       | X-Next-Page, one page after the other       | X-Total-Pages: pages 2..N in parallel       | fewer round trips                           |
+| auth                         | ?private_token= in every URL                | PRIVATE-TOKEN header (or OAuth bearer)      | a token in URLs ends up in logs            |
 | base URL                     | fixed https://gitlab.com/api/v4             | api_url setting (self-managed instances)    |                                             |
 """
 
