@@ -511,6 +511,17 @@ impl Definitions {
         for (k, m) in s.paginator.problems(s.method == stream::Method::POST) {
             say(at(&format!("paginator.{k}")), m);
         }
+        if let Replication::SinceParam {
+            initial: Some(initial),
+            ..
+        } = &s.replication
+            && crate::time::parse(initial).is_none()
+        {
+            say(
+                at("replication.initial"),
+                format!("`{initial}` is not an RFC 3339 date-time"),
+            );
+        }
         if let Replication::SinceParam { timezone, .. } = &s.replication {
             let key = |k: &str| at(&format!("replication.timezone.{k}"));
             match timezone {

@@ -145,6 +145,10 @@ pub enum Replication {
         /// The zone `{bookmark:%…}` placeholders are written in.
         #[serde(default)]
         timezone: Zone,
+        /// The since value of a run with neither a bookmark nor a start date (an RFC 3339
+        /// date-time), for an API that refuses a request without the filter.
+        #[serde(default)]
+        initial: Option<String>,
     },
     /// The list is sorted newest first and has no filter: stop at the first record older than
     /// the bookmark minus the lookback.

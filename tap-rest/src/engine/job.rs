@@ -361,7 +361,11 @@ impl<'a> Job<'a> {
 
     /// Where an incremental request starts.
     fn since(&self, bookmark: Option<&Value>) -> Option<String> {
-        bookmarks::since(bookmark, self.sh.start_date.as_deref(), self.lookback)
+        let initial = match &self.def.replication {
+            Replication::SinceParam { initial, .. } => initial.clone(),
+            _ => None,
+        };
+        bookmarks::since(bookmark, self.sh.start_date.as_deref(), self.lookback).or(initial)
     }
 
     fn end_param(&self) -> Option<&str> {
