@@ -22,7 +22,9 @@
 //! - `jql`: the JQL subset.
 //! - [`faults`]: the `--faults` spec.
 //! - `world`: the site, the search index, settings and statistics, shared with the test.
-//! - `routes`: the endpoints and the layer every API request crosses.
+//! - `routes`: the endpoints and the layer every API request crosses; `/_fake/truth`,
+//!   `/_fake/stats`, `/_fake/requests` (every API request: method, path and query, status) and
+//!   `POST /_fake/mutate` (a [`Mutation`] or a list; `?lag_ms=N` delays search).
 
 mod data;
 pub mod faults;
@@ -257,6 +259,11 @@ impl RunningFake {
     /// Request statistics (same as `GET /_fake/stats`).
     pub fn stats(&self) -> Stats {
         self.world.stats()
+    }
+
+    /// Every API request answered so far (same as `GET /_fake/requests`).
+    pub fn requests(&self) -> Vec<String> {
+        self.world.requests()
     }
 
     /// Applies `m` (same as `POST /_fake/mutate`); search sees it after the index lag.

@@ -35,6 +35,7 @@ pub fn router() -> Router<SharedWorld> {
         .route("/rest/api/{v}/worklog/list", post(worklog_list))
         .route("/_fake/truth", get(truth))
         .route("/_fake/stats", get(stats))
+        .route("/_fake/requests", get(requests))
         .route("/_fake/mutate", post(mutate))
 }
 
@@ -65,6 +66,7 @@ fn number(p: &HashMap<String, String>, name: &str, default: usize, cap: usize) -
 /// Auth, request numbering, faults, latency and statistics.
 pub async fn gate(State(world): State<SharedWorld>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
+    let line = format!("{} {}", req.method(), req.uri());
     if path.starts_with("/_fake/") {
         return next.run(req).await;
     }
@@ -124,6 +126,7 @@ pub async fn gate(State(world): State<SharedWorld>, req: Request, next: Next) ->
     };
     let status = response.status().as_u16();
     let mut state = world.lock();
+    state.log.push(format!("{line} {status}"));
     state.stats.total += 1;
     *state.stats.by_status.entry(status).or_default() += 1;
     *state
@@ -613,6 +616,10 @@ async fn worklog_list(
 
 async fn truth(State(world): State<SharedWorld>) -> Response {
     axum::Json(world.truth()).into_response()
+}
+
+async fn requests(State(world): State<SharedWorld>) -> Response {
+    axum::Json(world.requests()).into_response()
 }
 
 async fn stats(State(world): State<SharedWorld>) -> Response {

@@ -67,6 +67,8 @@ pub struct State {
     pub fired: Vec<u64>,
     /// How often each churn rule fired.
     pub churned: Vec<u64>,
+    /// Every API request answered: `METHOD /path?query STATUS`.
+    pub log: Vec<String>,
 }
 
 impl State {
@@ -126,6 +128,7 @@ impl World {
                 paged: 0,
                 fired: Vec::new(),
                 churned: Vec::new(),
+                log: Vec::new(),
             }),
         }
     }
@@ -155,9 +158,25 @@ impl World {
         self.lock().stats.clone()
     }
 
+    /// Every API request answered so far: `METHOD /path?query STATUS`.
+    pub fn requests(&self) -> Vec<String> {
+        self.lock().log.clone()
+    }
+
     /// Applies `m`, visible to search after the configured index lag.
     pub fn mutate(&self, m: &Mutation) -> Result<(), String> {
         self.lock().mutate(m, self.config.index_lag)
+    }
+
+    /// Moves the site's clock forward: the next change is dated `by` later.
+    pub fn advance_clock(&self, by: Duration) {
+        let mut state = self.lock();
+        let by = jiff::SignedDuration::try_from(by).unwrap_or(jiff::SignedDuration::ZERO);
+        state.site.clock = state
+            .site
+            .clock
+            .saturating_add(by)
+            .unwrap_or(state.site.clock);
     }
 
     /// Applies `m`, visible to search after `lag`.
