@@ -111,7 +111,10 @@ impl FaultSpec {
     pub fn hit(&self, n: u64, fired: &mut Vec<u64>, churn: bool) -> Option<Kind> {
         fired.resize(self.rules.len(), 0);
         for (i, r) in self.rules.iter().enumerate() {
-            if (r.kind == Kind::Churn) != churn || n < r.from || (n - r.from + 1) % r.every != 0 {
+            if (r.kind == Kind::Churn) != churn
+                || n < r.from
+                || !(n - r.from + 1).is_multiple_of(r.every)
+            {
                 continue;
             }
             if r.times.is_some_and(|t| fired[i] >= t) {

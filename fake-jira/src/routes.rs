@@ -48,12 +48,16 @@ fn error(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
-fn version(v: &str) -> Result<u8, Response> {
+fn version(v: &str) -> Option<u8> {
     match v {
-        "2" => Ok(2),
-        "3" => Ok(3),
-        _ => Err(error(StatusCode::NOT_FOUND, "No API version here")),
+        "2" => Some(2),
+        "3" => Some(3),
+        _ => None,
     }
+}
+
+fn no_version() -> Response {
+    error(StatusCode::NOT_FOUND, "No API version here")
 }
 
 fn number(p: &HashMap<String, String>, name: &str, default: usize, cap: usize) -> usize {
@@ -186,9 +190,8 @@ async fn search(
     Path(v): Path<String>,
     Query(p): Params,
 ) -> Response {
-    let v = match version(&v) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(v) = version(&v) else {
+        return no_version();
     };
     let unbounded = || {
         error(
@@ -330,9 +333,8 @@ async fn comments(
     Path((v, key)): Path<(String, String)>,
     Query(p): Params,
 ) -> Response {
-    let v = match version(&v) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(v) = version(&v) else {
+        return no_version();
     };
     let state = world.lock();
     let site = &state.site;
@@ -357,9 +359,8 @@ async fn worklogs(
     Path((v, key)): Path<(String, String)>,
     Query(p): Params,
 ) -> Response {
-    let v = match version(&v) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(v) = version(&v) else {
+        return no_version();
     };
     let state = world.lock();
     let site = &state.site;
@@ -411,9 +412,8 @@ async fn projects(
     Path(v): Path<String>,
     Query(p): Params,
 ) -> Response {
-    let v = match version(&v) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(v) = version(&v) else {
+        return no_version();
     };
     let items = {
         let state = world.lock();
@@ -439,9 +439,8 @@ async fn users(
     Path(v): Path<String>,
     Query(p): Params,
 ) -> Response {
-    let v = match version(&v) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(v) = version(&v) else {
+        return no_version();
     };
     let state = world.lock();
     let render = world.render(v);
@@ -463,9 +462,8 @@ async fn group_members(
     Path(v): Path<String>,
     Query(p): Params,
 ) -> Response {
-    let v = match version(&v) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(v) = version(&v) else {
+        return no_version();
     };
     if p.get("groupname").map(String::as_str) != Some("jira-software-users") {
         return error(StatusCode::NOT_FOUND, "Group does not exist");
@@ -495,15 +493,14 @@ async fn group_members(
 
 async fn field_list(Path(v): Path<String>) -> Response {
     match version(&v) {
-        Ok(_) => axum::Json(fields()).into_response(),
-        Err(r) => r,
+        Some(_) => axum::Json(fields()).into_response(),
+        None => no_version(),
     }
 }
 
 async fn myself(State(world): State<SharedWorld>, Path(v): Path<String>) -> Response {
-    let v = match version(&v) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(v) = version(&v) else {
+        return no_version();
     };
     let email = world
         .config
@@ -541,8 +538,8 @@ async fn worklogs_updated(
     Path(v): Path<String>,
     Query(p): Params,
 ) -> Response {
-    if let Err(r) = version(&v) {
-        return r;
+    if version(&v).is_none() {
+        return no_version();
     }
     let since: i64 = p.get("since").and_then(|s| s.parse().ok()).unwrap_or(0);
     let state = world.lock();
@@ -580,9 +577,8 @@ async fn worklog_list(
     Path(v): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let v = match version(&v) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(v) = version(&v) else {
+        return no_version();
     };
     let ids: Vec<u64> = serde_json::from_slice::<Value>(&body)
         .ok()
