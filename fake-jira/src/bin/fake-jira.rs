@@ -1,6 +1,7 @@
 //! `fake-jira`: serves a synthetic Jira Cloud site on 127.0.0.1 and prints exactly one line,
-//! `listening http://127.0.0.1:PORT` (`https://` with `--tls-dir`), on stdout when ready. Logs
-//! go to stderr.
+//! `listening http://127.0.0.1:PORT` (`https://` with `--tls-dir`), on stdout when ready; with
+//! `--also-plain`, a second line gives the plain HTTP address of the same site. Logs go to
+//! stderr.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -51,6 +52,10 @@ struct Args {
     /// Serve HTTPS with a throwaway certificate written here (cert.pem is the CA bundle).
     #[arg(long)]
     tls_dir: Option<std::path::PathBuf>,
+    /// With --tls-dir, also serve the same site over plain HTTP on another free port (for a
+    /// client that trusts only public roots), printed on a second line.
+    #[arg(long, requires = "tls_dir")]
+    also_plain: bool,
 }
 
 fn main() -> ExitCode {
@@ -105,11 +110,24 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
+    let plain = if args.also_plain {
+        let l = std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding a plain port")?;
+        l.set_nonblocking(true)?;
+        Some(l)
+    } else {
+        None
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the tokio runtime")?;
     runtime.block_on(async move {
-        let app = fake_jira::app(world);
+        let app = fake_jira::app(world.clone());
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening {url}").context("writing to stdout")?;
+        if let Some(l) = plain {
+            writeln!(out, "listening http://{}", l.local_addr()?).context("writing to stdout")?;
+            let l = tokio::net::TcpListener::from_std(l)?;
+            let app = fake_jira::app(world);
+            tokio::spawn(async move { axum::serve(l, app).await });
+        }
         out.flush().context("flushing stdout")?;
         drop(out);
         let served = async {
