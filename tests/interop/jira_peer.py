@@ -103,23 +103,33 @@ def peer_env(tmp: Path, fake: FakeJira) -> dict:
     return dict(os.environ, REQUESTS_CA_BUNDLE=str(fake.ca), PYTHONPATH=str(site))
 
 
-def peer_tap(tmp: Path, fake: FakeJira, state: dict | None = None) -> list[dict]:
-    """One run of singer-io tap-jira with PEER_STREAMS selected; its messages."""
+def peer_catalog(tmp: Path, fake: FakeJira) -> Path:
+    """tap-jira's discovered catalog with PEER_STREAMS selected."""
     tap = peer("singerio-tap-jira", "tap-jira")
-    env = peer_env(tmp, fake)
-    cfg = write_json(tmp / "peer.json", {
-        "base_url": fake.url, "username": EMAIL, "password": TOKEN,
-        "start_date": START_DATE, "user_agent": "tapline-interop",
-    })
-    catalog = json.loads(run([tap, "--config", cfg, "--discover"], env=env).stdout)
+    catalog = json.loads(run([tap, "--config", peer_config(tmp, fake), "--discover"], env=peer_env(tmp, fake)).stdout)
     for s in catalog["streams"]:
         for m in s["metadata"]:
             if m["breadcrumb"] == []:
                 m["metadata"]["selected"] = s["tap_stream_id"] in PEER_STREAMS
-    cmd = [tap, "--config", cfg, "--properties", write_json(tmp / "peer-catalog.json", catalog)]
+    return write_json(tmp / "peer-catalog.json", catalog)
+
+
+def peer_config(tmp: Path, fake: FakeJira) -> Path:
+    return write_json(tmp / "peer.json", {
+        "base_url": fake.url, "username": EMAIL, "password": TOKEN,
+        "start_date": START_DATE, "user_agent": "tapline-interop",
+    })
+
+
+def peer_tap(tmp: Path, fake: FakeJira, state: dict | None = None, catalog: Path | None = None) -> list[dict]:
+    """One run of singer-io tap-jira with PEER_STREAMS selected (discovered first unless
+    `catalog` is given); its messages."""
+    tap = peer("singerio-tap-jira", "tap-jira")
+    catalog = catalog or peer_catalog(tmp, fake)
+    cmd = [tap, "--config", peer_config(tmp, fake), "--properties", catalog]
     if state is not None:
         cmd += ["--state", write_json(tmp / "peer-state.json", state)]
-    return messages(run(cmd, env=env).stdout)
+    return messages(run(cmd, env=peer_env(tmp, fake)).stdout)
 
 
 def last_state(msgs: list[dict]) -> dict:
