@@ -5,7 +5,7 @@ one change of each kind (an issue edited, one created, a comment, a worklog).
 
     cargo build -p tap-rest -p fake-jira
     export INTEROP_VENV_SINGERIO_TAP_JIRA="$(bash -c 'source tests/interop/venv.sh && interop_venv singerio-tap-jira')"
-    python3 tests/interop/bench_jira.py [--issues 2000] [--latency-ms 20]
+    python3 tests/interop/bench_jira.py [--issues 2000] [--latency-ms 20] [--max-concurrency 4]
 
 TAPLINE_BIN_DIR: where tap-rest and fake-jira are (default target/debug). Our tap is timed
 from the same build; a release build (TAPLINE_BIN_DIR=target/release) is faster still.
@@ -42,6 +42,7 @@ def main() -> None:
     ap.add_argument("--projects", type=int, default=5)
     ap.add_argument("--users", type=int, default=50)
     ap.add_argument("--latency-ms", type=int, default=0)
+    ap.add_argument("--max-concurrency", type=int, default=4, help="ours: requests in flight (its default 4)")
     a = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as d:
@@ -54,7 +55,7 @@ def main() -> None:
             try:
                 if name == "ours":
                     def tap(state=None):
-                        return our_tap(run_dir, fake, state)
+                        return our_tap(run_dir, fake, state, max_concurrency=a.max_concurrency)
                 else:
                     catalog = peer_catalog(run_dir, fake)
 
@@ -74,7 +75,7 @@ def main() -> None:
             for label, msgs, req, wall in (("full", full, full_req, full_s), ("incremental", inc, inc_req, inc_s)):
                 streams, recs, per = summary(msgs)
                 rows.append((name, label, streams, recs, req, wall, per))
-    print(f"fake-jira: {a.issues} issues, {a.projects} projects, {a.users} users, latency {a.latency_ms} ms")
+    print(f"fake-jira: {a.issues} issues, {a.projects} projects, {a.users} users, latency {a.latency_ms} ms; ours at {a.max_concurrency} in flight")
     print(f"{'tap':<9} {'run':<12} {'streams':>7} {'records':>8} {'requests':>9} {'wall s':>7}")
     for name, label, streams, recs, req, wall, _ in rows:
         print(f"{name:<9} {label:<12} {streams:>7} {recs:>8} {req:>9} {wall:>7.2f}")

@@ -87,9 +87,10 @@ class FakeJira:
         self.proc.wait(timeout=10)
 
 
-def our_tap(tmp: Path, fake: FakeJira, state: dict | None = None) -> list[dict]:
-    """One run of `tap-rest --definitions jira`; its messages."""
-    cfg = write_json(tmp / "ours.json", {"base_url": fake.plain_url, "email": EMAIL, "api_token": TOKEN})
+def our_tap(tmp: Path, fake: FakeJira, state: dict | None = None, **settings) -> list[dict]:
+    """One run of `tap-rest --definitions jira` (with `settings` added to its config); its
+    messages."""
+    cfg = write_json(tmp / "ours.json", {"base_url": fake.plain_url, "email": EMAIL, "api_token": TOKEN, **settings})
     cmd = [our("tap-rest"), "--definitions", "jira", "--config", cfg]
     if state is not None:
         cmd += ["--state", write_json(tmp / "ours-state.json", state)]

@@ -474,3 +474,35 @@ fn wrong_credentials_are_one_line_and_a_failure() {
     );
     assert!(out.stdout.is_empty() || !String::from_utf8_lossy(&out.stdout).contains("RECORD"));
 }
+
+/// Every `.rs` file under `dir`.
+fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_engine_holds_no_jira_names() {
+    let mut files = Vec::new();
+    sources(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    assert!(files.len() > 10);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap().to_lowercase();
+        for name in ["jira", "atlassian"] {
+            assert!(
+                !text.contains(name),
+                "{} names {name}: Jira's conventions belong in connectors/jira.toml",
+                file.display()
+            );
+        }
+    }
+}
