@@ -338,6 +338,12 @@ impl Definitions {
             for (name, ptr) in &p.context {
                 pointer(say, &at(&format!("parent.context.{name}")), ptr, false);
             }
+            if let Some(e) = &p.embedded {
+                pointer(say, &at("parent.embedded.records"), &e.records, false);
+                if let Some(t) = &e.total {
+                    pointer(say, &at("parent.embedded.total"), t, false);
+                }
+            }
             if !matches!(s.replication, Replication::FullTable) {
                 say(
                     at("replication"),
@@ -415,6 +421,9 @@ impl Definitions {
             say(at("body"), "a body needs method = \"POST\"".into());
         }
         pointer(say, &at("records"), &s.records, true);
+        for (j, r) in s.remove.iter().enumerate() {
+            pointer(say, &at(&format!("remove[{j}]")), r, false);
+        }
         for (j, f) in s.filters.iter().enumerate() {
             pointer(
                 say,
