@@ -35,6 +35,10 @@ const WORDS: [&str; 12] = [
     "sync",
 ];
 
+/// How many comments and worklogs an issue embeds in its `comment` and `worklog` fields (Jira
+/// caps the worklogs it embeds at 20; the same cap is assumed for comments).
+pub const EMBEDDED: usize = 20;
+
 /// How many of each thing a generated site holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Size {
@@ -649,22 +653,25 @@ impl Render<'_> {
         put("customfield_10003", &|| {
             i.due.map_or(Value::Null, |d| json!(self.ts(d)))
         });
+        // The first EMBEDDED of each; the rest through /comment and /worklog.
         put("comment", &|| {
             let items: Vec<Value> = i
                 .comments
                 .iter()
+                .take(EMBEDDED)
                 .map(|c| self.comment(site, i, c))
                 .collect();
             json!({"comments": items, "self": format!("{}/issue/{}/comment", self.api(), i.id),
-                "maxResults": items.len(), "total": items.len(), "startAt": 0})
+                "maxResults": EMBEDDED, "total": i.comments.len(), "startAt": 0})
         });
         put("worklog", &|| {
             let items: Vec<Value> = i
                 .worklogs
                 .iter()
+                .take(EMBEDDED)
                 .map(|w| self.worklog(site, i, w))
                 .collect();
-            json!({"startAt": 0, "maxResults": 20, "total": items.len(), "worklogs": items})
+            json!({"startAt": 0, "maxResults": EMBEDDED, "total": i.worklogs.len(), "worklogs": items})
         });
         json!({
             "expand": "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations",

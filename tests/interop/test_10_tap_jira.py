@@ -31,8 +31,8 @@ Differences (theirs or ours, and why); none is in COMPARED except through the no
 | projects       | `style`, `isPrivate`      | dropped                                | kept                                   | theirs: not in its schema |
 | users          | source                    | members of five named groups (404 skips a group) | /rest/api/3/users/search: every account | theirs misses accounts outside those groups (none in the fake) |
 | users, authors | `locale`, authors' `accountType` | dropped                         | kept                                   | theirs: not in its schema |
-| issue_comments | source                    | the comments embedded in each issue of the search | /issue/{id}/comment, paged     | theirs gets what the search embeds (Jira caps it); ours pages them all |
-| worklogs       | stream name, source       | `worklogs`, from /worklog/updated + /worklog/list (every worklog since the start date) | `issue_worklogs`, /issue/{id}/worklog of each issue read | theirs is a global feed; ours follows the issues (and a `projects` restriction) |
+| issue_comments | source                    | the comments embedded in each issue of the search | the same when the issue embeds all of them, else /issue/{id}/comment, paged | theirs misses the comments past those embedded (fake-jira embeds 20) |
+| worklogs       | stream name, source       | `worklogs`, from /worklog/updated + /worklog/list (every worklog since the start date) | `issue_worklogs`: those each issue read embeds (Jira: up to 20), else /issue/{id}/worklog, paged | theirs is a global feed (it writes the worklog at each 1,000-id page boundary twice: `since` is inclusive); ours follows the issues (and a `projects` restriction) |
 | issues         | changelogs, transitions   | streams of their own                   | not extracted                          | ours: not in the connector |
 | fields         | stream                    | none                                   | `fields` (/rest/api/3/field)           | ours: the custom fields' names and types |
 """
@@ -65,10 +65,11 @@ EXPECTED_PEER_CALLS = {
     "GET /rest/api/2/myself", "GET /rest/api/2/search/jql", "GET /rest/api/2/worklog/updated",
     "POST /rest/api/2/worklog/list",
 }
+# No issue of the fake has more than the 20 comments or worklogs an issue embeds, so ours asks
+# no per-issue list (/rest/api/3/issue/{id}/comment or /worklog) here.
 EXPECTED_OUR_CALLS = {
     "GET /rest/api/3/myself", "GET /rest/api/3/field", "GET /rest/api/3/search/jql",
     "GET /rest/api/3/project/search", "GET /rest/api/3/users/search",
-    "GET /rest/api/3/issue/{id}/comment", "GET /rest/api/3/issue/{id}/worklog",
 }
 
 

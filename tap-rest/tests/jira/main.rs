@@ -216,6 +216,13 @@ async fn a_full_extract_equals_the_truth_custom_fields_included() {
     assert_eq!(stats.requests_to("/rest/api/3/search"), 0);
     assert_eq!(stats.requests_to("/rest/api/3/search/jql"), 2);
     assert_eq!(stats.requests_to("/rest/api/3/myself"), 1);
+    // Every issue embeds all its comments and worklogs: none is asked per issue.
+    let per_issue: Vec<&String> = stats
+        .by_path
+        .keys()
+        .filter(|p| p.contains("/issue/"))
+        .collect();
+    assert!(per_issue.is_empty(), "{per_issue:?}");
     let bookmark =
         &state.to_value()["bookmarks"]["issues"]["partitions"][0]["replication_key_value"];
     let newest = truth
@@ -281,7 +288,37 @@ async fn an_incremental_run_west_of_utc_within_the_bookmarks_minute_reaches_the_
     for m in mutations(&before) {
         fake.mutate(&m).unwrap();
     }
+    // More comments and worklogs than an issue embeds (20): those lists are paged.
+    let (chatty, busy) = (&before.issues[30], &before.issues[31]);
+    for _ in 0..25 {
+        let key = chatty["key"].as_str().unwrap().to_owned();
+        fake.mutate(&Mutation::AddComment { key }).unwrap();
+    }
+    for _ in 0..22 {
+        let key = busy["key"].as_str().unwrap().to_owned();
+        fake.mutate(&Mutation::AddWorklog { key }).unwrap();
+    }
+    let asked_before = fake.requests().len();
     let (second, _) = run(&engine, &fake.api_url(), &state).await;
+    let mut per_issue: Vec<String> = fake.requests()[asked_before..]
+        .iter()
+        .filter(|l| l.contains("/issue/"))
+        .map(|l| l.split('?').next().unwrap().to_owned())
+        .collect();
+    per_issue.sort_by_key(|l| l.ends_with("worklog"));
+    assert_eq!(
+        per_issue,
+        [
+            format!(
+                "GET /rest/api/3/issue/{}/comment",
+                chatty["id"].as_str().unwrap()
+            ),
+            format!(
+                "GET /rest/api/3/issue/{}/worklog",
+                busy["id"].as_str().unwrap()
+            ),
+        ]
+    );
     let truth = fake.truth();
     assert_tables_equal(&table(&[&first, &second]), &expected(&truth));
     for (stream, key) in KEYS {
@@ -299,7 +336,7 @@ async fn an_incremental_run_west_of_utc_within_the_bookmarks_minute_reaches_the_
         .filter(|i| !before.issues.contains(i))
         .map(|i| i["id"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(changed.len(), 5, "{changed:?}");
+    assert_eq!(changed.len(), 7, "{changed:?}");
     let mark = tap_rest::time::parse(
         state.to_value()["bookmarks"]["issues"]["partitions"][0]["replication_key_value"]
             .as_str()
@@ -374,7 +411,7 @@ fn engine_in_utc() -> Engine {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_and_eventual_consistency_are_caught_up_by_the_next_run() {
     let faults: FaultSpec =
-        "http500:every=7,http503:every=11,throttle:every=13:retry=1:times=2,churn:every=1"
+        "http500:every=5,http503:every=7,throttle:every=3:retry=1:times=2,churn:every=1"
             .parse()
             .unwrap();
     let fake = fake(
