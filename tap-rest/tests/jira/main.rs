@@ -39,7 +39,17 @@ fn engine(edit: impl Fn(&str) -> String) -> Engine {
 
 /// One run: the messages and the final state.
 async fn run(engine: &Engine, url: &str, state: &singer::State) -> (Vec<Value>, singer::State) {
-    let config = json!({"base_url": url, "email": EMAIL, "api_token": TOKEN});
+    run_with(engine, json!({"base_url": url}), state).await
+}
+
+/// One run with `config` (the credentials added).
+async fn run_with(
+    engine: &Engine,
+    mut config: Value,
+    state: &singer::State,
+) -> (Vec<Value>, singer::State) {
+    config["email"] = json!(EMAIL);
+    config["api_token"] = json!(TOKEN);
     let config = tap_rest::config::check(&engine.defs, &config).unwrap_or_else(|e| panic!("{e}"));
     let mut http = config.http_options(&engine.defs);
     http.backoff_base = Duration::from_millis(1);
@@ -479,6 +489,23 @@ async fn faults_and_eventual_consistency_are_caught_up_by_the_next_run() {
     assert_tables_equal(
         &table(&[&first, &between, &after]),
         &expected(&fake.truth()),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_projects_setting_restricts_the_issues_read() {
+    let fake = fake(FakeJira::builder().seed(2)).await;
+    let engine = engine(str::to_owned);
+    let config = json!({"base_url": fake.api_url(), "projects": "project in (ALPHA, gamma)"});
+    let (messages, _) = run_with(&engine, config, &singer::State::default()).await;
+    let keys: Vec<&str> = records(&messages, "issues")
+        .iter()
+        .map(|r| r["fields"]["project"]["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 80);
+    assert!(
+        keys.iter().all(|k| ["ALPHA", "GAMMA"].contains(k)),
+        "{keys:?}"
     );
 }
 
