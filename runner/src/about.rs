@@ -1,7 +1,9 @@
 //! A program's config schema, from its `--about --format json` (`settings`), cached per
-//! executable path and modification time in the pipeline folder: a Python tap's `--about` costs
+//! executable path and modification time, and per arguments (a connector's `--definitions`,
+//! with the time of a definitions file), in the pipeline folder: a Python tap's `--about` costs
 //! seconds, and singer-io taps have none (they are remembered as having none and not checked).
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, UNIX_EPOCH};
@@ -12,10 +14,10 @@ use sha2::{Digest as _, Sha256};
 /// Longest an `--about` may take before the program is treated as having none.
 const ABOUT_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The config JSON Schema `executable` reports with `--about --format json`, or `None` when it
-/// reports none; `cache` is the folder where answers are kept.
-pub fn settings_schema(executable: &Path, cache: &Path) -> Option<Value> {
-    let file = cache_file(executable, cache);
+/// The config JSON Schema `executable` (started with `args` first) reports with `--about
+/// --format json`, or `None` when it reports none; `cache` is the folder where answers are kept.
+pub fn settings_schema(executable: &Path, args: &[OsString], cache: &Path) -> Option<Value> {
+    let file = cache_file(executable, args, cache);
     if let Some(cached) = file
         .as_ref()
         .and_then(|f| std::fs::read_to_string(f).ok())
@@ -23,20 +25,24 @@ pub fn settings_schema(executable: &Path, cache: &Path) -> Option<Value> {
     {
         return cached.get("settings").cloned().filter(Value::is_object);
     }
-    let settings = ask(executable);
+    let settings = ask(executable, args);
     if let Some(file) = file {
         store(&file, &serde_json::json!({ "settings": settings }));
     }
     settings
 }
 
-/// `<cache>/<sha256 of the path and mtime>.json`; `None` when the file's time cannot be read.
-fn cache_file(executable: &Path, cache: &Path) -> Option<PathBuf> {
-    let modified = executable.metadata().ok()?.modified().ok()?;
-    let nanos = modified.duration_since(UNIX_EPOCH).ok()?.as_nanos();
+/// `<cache>/<sha256 of the path, its mtime, the arguments and the mtime of those that are
+/// files>.json`; `None` when the program's time cannot be read.
+fn cache_file(executable: &Path, args: &[OsString], cache: &Path) -> Option<PathBuf> {
     let mut hash = Sha256::new();
     hash.update(executable.as_os_str().as_encoded_bytes());
-    hash.update(nanos.to_le_bytes());
+    hash.update(modified_nanos(executable)?.to_le_bytes());
+    for arg in args {
+        hash.update(arg.len().to_le_bytes());
+        hash.update(arg.as_encoded_bytes());
+        hash.update(modified_nanos(Path::new(arg)).unwrap_or(0).to_le_bytes());
+    }
     let digest: String = hash
         .finalize()
         .iter()
@@ -46,13 +52,19 @@ fn cache_file(executable: &Path, cache: &Path) -> Option<PathBuf> {
     Some(cache.join(format!("{digest}.json")))
 }
 
+fn modified_nanos(file: &Path) -> Option<u128> {
+    let modified = file.metadata().ok()?.modified().ok()?;
+    Some(modified.duration_since(UNIX_EPOCH).ok()?.as_nanos())
+}
+
 /// Runs `--about --format json` and takes the `settings` of the first JSON value it prints. The
 /// program is stopped (its whole process group) once that value is read, when it prints
 /// something else, or after [`ABOUT_TIMEOUT`]: a program that does not know `--about` may have
 /// started doing something else entirely.
-fn ask(executable: &Path) -> Option<Value> {
+fn ask(executable: &Path, args: &[OsString]) -> Option<Value> {
     let mut child = crate::process::spawn(
         Command::new(executable)
+            .args(args)
             .args(["--about", "--format", "json"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -165,8 +177,8 @@ mod tests {
                 .count()
         };
         let expected = Some(serde_json::json!({"type": "object"}));
-        assert_eq!(settings_schema(&exe, &cache), expected);
-        assert_eq!(settings_schema(&exe, &cache), expected);
+        assert_eq!(settings_schema(&exe, &[], &cache), expected);
+        assert_eq!(settings_schema(&exe, &[], &cache), expected);
         assert_eq!(asked(), 1, "the second answer comes from the cache");
         std::thread::sleep(Duration::from_millis(20));
         script(
@@ -175,11 +187,39 @@ mod tests {
             &format!("echo x >> {}\necho '{{}}'", count.display()),
         );
         assert_eq!(
-            settings_schema(&exe, &cache),
+            settings_schema(&exe, &[], &cache),
             None,
             "a changed program is asked again"
         );
         assert_eq!(asked(), 2);
+    }
+
+    #[test]
+    fn programs_started_with_other_arguments_are_cached_apart() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = dir.path().join("cache");
+        let exe = script(
+            dir.path(),
+            "tap-rest",
+            "echo \"{\\\"settings\\\":{\\\"title\\\":\\\"$2\\\"}}\"",
+        );
+        let defs = |name: &str| vec![OsString::from("--definitions"), OsString::from(name)];
+        let title =
+            |name: &str| settings_schema(&exe, &defs(name), &cache).map(|s| s["title"].clone());
+        assert_eq!(title("gitlab"), Some(serde_json::json!("gitlab")));
+        assert_eq!(title("jira"), Some(serde_json::json!("jira")));
+        assert_eq!(title("gitlab"), Some(serde_json::json!("gitlab")));
+        let file = dir.path().join("api.toml");
+        let file = file.to_str().expect("utf-8");
+        std::fs::write(file, "").expect("write");
+        let first = cache_file(&exe, &defs(file), &cache);
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(file, "[connector]").expect("write");
+        assert_ne!(
+            cache_file(&exe, &defs(file), &cache),
+            first,
+            "an edited definitions file is asked again"
+        );
     }
 
     #[test]
@@ -190,7 +230,7 @@ mod tests {
             "tap-old",
             "echo 'usage: tap-old --config' >&2\nexit 2",
         );
-        assert_eq!(settings_schema(&exe, dir.path()), None);
+        assert_eq!(settings_schema(&exe, &[], dir.path()), None);
     }
 
     #[test]
@@ -202,14 +242,14 @@ mod tests {
             "echo '{\"type\":\"SCHEMA\",\"stream\":\"s\"}'\nsleep 30",
         );
         let started = Instant::now();
-        assert_eq!(settings_schema(&exe, dir.path()), None);
+        assert_eq!(settings_schema(&exe, &[], dir.path()), None);
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "{:?}",
             started.elapsed()
         );
         let exe = script(dir.path(), "tap-chatty", "echo 'starting up'\nsleep 30");
-        assert_eq!(settings_schema(&exe, dir.path()), None);
+        assert_eq!(settings_schema(&exe, &[], dir.path()), None);
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "{:?}",

@@ -1,19 +1,20 @@
-//! tapline carries `tap-github` and `target-sqlite` inside it. Started under one of their names (a
-//! link to tapline), it is that program; and a pipeline that names one of them runs tapline's
-//! own copy when no such program is found next to tapline or on `PATH`. One binary is then all
-//! that `cargo run --bin tapline -- demo` or a container needs.
+//! tapline carries `tap-github`, `tap-rest` and `target-sqlite` inside it. Started under one of
+//! their names (a link to tapline), it is that program; and a pipeline that names one of them
+//! runs tapline's own copy when no such program is found next to tapline or on `PATH`. One
+//! binary is then all that `cargo run --bin tapline -- demo` or a container needs.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// The programs tapline carries.
-pub const BUILTINS: [&str; 2] = ["tap-github", "target-sqlite"];
+pub const BUILTINS: [&str; 3] = ["tap-github", "tap-rest", "target-sqlite"];
 
 /// Runs the built-in program named by `argv0`'s file name, if it is one.
 pub fn dispatch(argv0: &OsStr) -> Option<ExitCode> {
     match Path::new(argv0).file_name()?.to_str()? {
         "tap-github" => Some(tap_github::main()),
+        "tap-rest" => Some(tap_rest::main(None)),
         "target-sqlite" => Some(target_sqlite::main()),
         _ => None,
     }

@@ -79,6 +79,14 @@ pub enum Cmd {
         /// The pipeline file to write.
         #[arg(short = 'c', long = "config", default_value = "tapline.toml")]
         config: PathBuf,
+        /// A connector shipped inside tap-rest (github, …) or a definitions file (FILE.toml):
+        /// its pipeline, with a dbt project only where one ships (GitHub); default: tap-github.
+        #[arg(long, value_name = "NAME|FILE.toml")]
+        connector: Option<String>,
+        /// A setting of the connector (repeatable; a list: comma-separated), checked against its
+        /// schema; every required setting needs one. Secrets are read from the environment.
+        #[arg(long = "set", value_name = "KEY=VALUE", requires = "connector")]
+        sets: Vec<String>,
         /// A repository to sync, `owner/name` or its GitHub address (repeatable).
         #[arg(long = "repo", value_name = "OWNER/NAME")]
         repos: Vec<String>,
@@ -89,9 +97,10 @@ pub enum Cmd {
         /// (init then counts the commits and warns when that takes hours of API quota).
         #[arg(long, value_name = "RFC3339")]
         start_date: Option<String>,
-        /// GitHub's API address (GitHub Enterprise: https://HOST/api/v3).
-        #[arg(long, default_value = "https://api.github.com")]
-        api_url: String,
+        /// GitHub's API address (GitHub Enterprise: https://HOST/api/v3); default
+        /// https://api.github.com.
+        #[arg(long)]
+        api_url: Option<String>,
         /// Overwrite an existing file.
         #[arg(long)]
         force: bool,
@@ -226,7 +235,9 @@ const DEMO_EXAMPLES: &str = "Examples:
 
 const INIT_EXAMPLES: &str = "Examples:
   tapline init --repo rust-lang/rust
-  tapline init --org my-company -c pipelines/company.toml";
+  tapline init --org my-company -c pipelines/company.toml
+  tapline init --connector github --repo octo/app      # the same, through tap-rest's connector
+  tapline init --connector api.toml --set base_url=https://api.example.com -c pipelines/api.toml";
 
 const RUNS_EXAMPLES: &str = "Examples:
   tapline runs

@@ -25,12 +25,22 @@ pub struct Pipeline {
     pub state: StateSettings,
 }
 
-/// The `[tap]` section.
+/// The `[tap]` section. The tap is named one way: `executable` alone, or `connector`, or
+/// `definitions` (with `executable` only to name another `tap-rest`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Tap {
-    /// A path, or a name found next to `tapline`, then on `PATH`.
-    pub executable: String,
+    /// A path, or a name found next to `tapline`, then on `PATH`; with `definitions`, the
+    /// `tap-rest` to run them (default `tap-rest`).
+    #[serde(default)]
+    pub executable: Option<String>,
+    /// A connector shipped inside `tap-rest` (`github`, …): runs `tap-rest --definitions NAME`.
+    #[serde(default)]
+    pub connector: Option<String>,
+    /// A definitions file for `tap-rest`, relative to the pipeline file's folder: runs
+    /// `tap-rest --definitions FILE`.
+    #[serde(default)]
+    pub definitions: Option<PathBuf>,
     /// The tap's config, passed as a JSON file.
     #[serde(default)]
     pub config: Map<String, Value>,

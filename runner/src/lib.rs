@@ -3,7 +3,7 @@
 //!
 //! # Layout
 //! - [`config`] (the pipeline file as serde data) → [`plan`] (resolved, checked); [`expand`]
-//!   does `${VAR}` expansion.
+//!   does `${VAR}` expansion, [`tap_source`] how `[tap]` names its program.
 //! - [`run`]: one run: processes ([`process`]), the forwarder between them ([`forward`]),
 //!   stderr relays ([`relay`]), the state store ([`state`]: SQLite [`state_store`] or
 //!   PostgreSQL), the report ([`summary`]); children's files in memory ([`handoff`]), or in a
@@ -33,6 +33,7 @@ pub mod settings_check;
 pub mod state;
 pub mod state_store;
 pub mod summary;
+pub mod tap_source;
 
 /// The current UTC time as RFC 3339.
 pub fn now_rfc3339() -> String {

@@ -43,6 +43,8 @@ pub struct Program {
     pub label: String,
     /// Resolved executable.
     pub path: PathBuf,
+    /// Arguments before `--config` (a connector's `--definitions …`).
+    pub args: Vec<std::ffi::OsString>,
     /// Its JSON config.
     pub config: Map<String, Value>,
     /// The JSON Schema file its config is checked against; `None`: its `--about`.
@@ -194,13 +196,21 @@ fn resolve(p: Pipeline, file: &Path, base: &Path) -> Result<Plan, Vec<String>> {
     if p.name.trim().is_empty() {
         problems.push("name: must not be empty".to_string());
     }
-    let mut tap = program(
-        &p.tap.executable,
-        p.tap.config,
-        base,
-        "tap.executable",
-        &mut problems,
-    );
+    let source = crate::tap_source::resolve(&p.tap, base, &mut problems);
+    let declared_secrets: Vec<String> = source
+        .secret_keys
+        .iter()
+        .filter_map(|k| p.tap.config.get(k)?.as_str())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut tap = Program {
+        label: source.label,
+        path: source.path,
+        args: source.args,
+        config: p.tap.config,
+        settings_schema: None,
+    };
     tap.settings_schema = p.tap.settings_schema.map(|f| base.join(f));
     let mut target = program(
         &p.target.executable,
@@ -262,6 +272,7 @@ fn resolve(p: Pipeline, file: &Path, base: &Path) -> Result<Plan, Vec<String>> {
     }
     let mut secrets = Vec::new();
     collect_secrets(&tap.config, &mut secrets);
+    secrets.extend(declared_secrets);
     collect_secrets(&target.config, &mut secrets);
     secrets.extend(p.state.url.as_deref().and_then(url_password));
     let state_db = base.join(p.state.database);
@@ -293,15 +304,20 @@ fn program(
         ));
         PathBuf::from(exe)
     });
-    let label = Path::new(exe)
-        .file_name()
-        .map_or_else(|| exe.to_string(), |n| n.to_string_lossy().into_owned());
     Program {
-        label,
+        label: label_of(exe),
         path,
+        args: Vec::new(),
         config,
         settings_schema: None,
     }
+}
+
+/// The name a program goes by: its file name (`/opt/bin/tap-x` → `tap-x`).
+pub fn label_of(exe: &str) -> String {
+    Path::new(exe)
+        .file_name()
+        .map_or_else(|| exe.to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Finds an executable: a path (relative to `base`), else next to the running `tapline`, else on
@@ -485,6 +501,24 @@ database = ".tapline/state.db"
                 && !err.contains("s3cret"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn settings_a_connector_declares_secret_are_secrets_whatever_their_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("api.toml"),
+            include_str!("../tests/cli/connectors/tracker.toml"),
+        )
+        .expect("writes");
+        let file = dir.path().join("tapline.toml");
+        std::fs::write(
+            &file,
+            "name = \"p\"\n[tap]\ndefinitions = \"api.toml\"\nconfig = { repository = \"o/r\", pat = \"glpat-1\" }\n[target]\nexecutable = \"sh\"\n",
+        )
+        .expect("writes");
+        let plan = Plan::load_with(&file, &no_env, true).expect("valid");
+        assert_eq!(plan.secrets, vec!["glpat-1"]);
     }
 
     #[test]

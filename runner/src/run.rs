@@ -81,9 +81,11 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     if options.shard.is_none() {
         store.mark_killed(&plan.name)?;
     }
+    owned_by_this_tap(plan, store.as_ref())?;
     let run_id = store.begin_run(&plan.name, &crate::now_rfc3339())?;
     let mut report = Report {
         pipeline: plan.name.clone(),
+        tap: plan.tap.label.clone(),
         status: RunStatus::Running,
         exit_code: exit::OK,
         records: BTreeMap::new(),
@@ -167,6 +169,43 @@ pub fn run(plan: &Plan, options: &Options, interrupt: &Interrupt) -> anyhow::Res
     Ok(report)
 }
 
+/// The stored bookmarks of a pipeline were written by another tap than the one its file names
+/// now (another connector under the same `name`): they are not handed to this one.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{file}: name: the stored bookmarks of pipeline `{pipeline}` were written by {stored}, and this file's tap is {tap}: give this pipeline its own `name`, or forget them with `tapline state clear`"
+)]
+pub struct OtherTapsState {
+    /// The pipeline file.
+    pub file: String,
+    /// The pipeline's name.
+    pub pipeline: String,
+    /// The tap that wrote the stored bookmarks.
+    pub stored: String,
+    /// The tap the file names.
+    pub tap: String,
+}
+
+/// Refuses a state written by another tap; records this pipeline's tap as the state's owner.
+fn owned_by_this_tap(plan: &Plan, store: &dyn Backend) -> anyhow::Result<()> {
+    let tap = &plan.tap.label;
+    match store.tap(&plan.name)? {
+        Some(stored) if stored == *tap => return Ok(()),
+        Some(stored) if store.state(&plan.name)?.is_some() => {
+            return Err(OtherTapsState {
+                file: plan.file.display().to_string(),
+                pipeline: plan.name.clone(),
+                stored,
+                tap: tap.clone(),
+            }
+            .into());
+        }
+        _ => {}
+    }
+    store.set_tap(&plan.name, tap)?;
+    Ok(())
+}
+
 /// Removes the temporary folders of tapline runs that were killed ([`crate::run_dir::sweep`]).
 fn sweep_leftovers() {
     for folder in crate::run_dir::sweep(&std::env::temp_dir()) {
@@ -234,7 +273,10 @@ fn load(
     let mut target = spawn(&mut target_command)
         .with_context(|| format!("starting target {}", plan.target.path.display()))?;
     let mut tap_command = Command::new(&plan.tap.path);
-    tap_command.arg("--config").arg(tap_config.path());
+    tap_command
+        .args(&plan.tap.args)
+        .arg("--config")
+        .arg(tap_config.path());
     tap_config.pass_to(&mut tap_command);
     for (flag, file) in &tap_files {
         tap_command.arg(flag).arg(file.path());
@@ -375,6 +417,7 @@ fn select_streams(plan: &Plan, streams: &[String]) -> anyhow::Result<Value> {
 fn discover(plan: &Plan, tap_config: &ChildFile, streams: &[String]) -> anyhow::Result<Value> {
     let mut command = Command::new(&plan.tap.path);
     command
+        .args(&plan.tap.args)
         .arg("--config")
         .arg(tap_config.path())
         .arg("--discover")

@@ -47,7 +47,11 @@ pub fn check(plan: &Plan) -> Result<[Checked; 2], Vec<String>> {
 /// The program's config schema: its `settings_schema` file, else its `--about`.
 fn schema_of(program: &Program, section: &str, cache: &Path) -> Result<Option<Value>, String> {
     let Some(file) = &program.settings_schema else {
-        return Ok(crate::about::settings_schema(&program.path, cache));
+        return Ok(crate::about::settings_schema(
+            &program.path,
+            &program.args,
+            cache,
+        ));
     };
     let key = section.replace(".config", ".settings_schema");
     let text = std::fs::read_to_string(file)

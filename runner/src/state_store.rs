@@ -384,6 +384,18 @@ impl StateStore {
         )
     }
 
+    /// The tap whose bookmarks `pipeline` holds, as recorded by its runs.
+    pub fn tap(&self, pipeline: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .slot(pipeline, "tap")?
+            .and_then(|v| v.as_str().map(str::to_owned)))
+    }
+
+    /// Records the tap whose bookmarks `pipeline` holds.
+    pub fn set_tap(&self, pipeline: &str, tap: &str) -> Result<(), StoreError> {
+        self.put(pipeline, "tap", &Value::from(tap))
+    }
+
     fn slot(&self, pipeline: &str, slot: &str) -> Result<Option<Value>, StoreError> {
         let text: Option<String> = self
             .conn

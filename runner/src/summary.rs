@@ -16,6 +16,8 @@ use crate::state_store::RunStatus;
 pub struct Report {
     /// The pipeline's name.
     pub pipeline: String,
+    /// The tap's name: its program's, or `tap-<connector>` for a connector run by `tap-rest`.
+    pub tap: String,
     /// How the run ended.
     pub status: RunStatus,
     /// The exit code tapline returns.
@@ -133,8 +135,8 @@ impl fmt::Display for Report {
         let h = &self.http;
         writeln!(
             f,
-            "  records: {total} ({} requests: {} retried, {} rate-limit waits, {} not modified, {} not found)",
-            self.requests, h.retries, h.rate_limit_waits, h.not_modified, h.not_found
+            "  records: {total} from {} ({} requests: {} retried, {} rate-limit waits, {} not modified, {} not found)",
+            self.tap, self.requests, h.retries, h.rate_limit_waits, h.not_modified, h.not_found
         )?;
         // One name column for streams and tables, as wide as the longest name.
         let w = self

@@ -10,14 +10,18 @@
 //! - [`config`]: the config schema the settings make, and the check before any request.
 //! - [`engine`]: HTTP, pages, partitions, bookmarks and Singer output.
 //! - [`about`]: `--about`; [`cli`]: arguments; [`time`]: timestamps as APIs write them.
+//! - [`check`]: `tap-rest check`, one request per stream with diagnostics; [`new`]:
+//!   `tap-rest new`, a commented skeleton.
 //! - this file: [`run`] and [`main`], shared by `tap-rest` and connectors' own binaries.
 
 pub mod about;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod connector;
 pub mod defs;
 pub mod engine;
+pub mod new;
 pub mod time;
 
 use std::io::Write;
@@ -74,8 +78,13 @@ impl Carried {
     }
 }
 
-/// Runs the command line: `--about`, `--discover`, or a sync to stdout.
+/// Runs the command line: a subcommand, `--about`, `--discover`, or a sync to stdout.
 pub fn run(args: cli::Args, carried: Option<Carried>) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Some(cli::Command::Check(check)) => return check::run(&check, carried),
+        Some(cli::Command::New(new)) => return new::run(&new),
+        None => {}
+    }
     let config_text = match &args.config {
         Some(path) => Some((
             path.clone(),
@@ -91,31 +100,8 @@ pub fn run(args: cli::Args, carried: Option<Carried>) -> anyhow::Result<ExitCode
         ),
         None => None,
     };
-    let from_config = config_json
-        .as_ref()
-        .and_then(|c| c.get("definitions"))
-        .and_then(Value::as_str)
-        .map(PathBuf::from);
-    let named = args
-        .definitions
-        .as_ref()
-        .or(from_config.as_ref())
-        .filter(|p| !p.exists())
-        .and_then(|p| p.to_str())
-        .and_then(connector);
-    let chosen = args.definitions.as_ref().or(from_config.as_ref());
-    let (mut engine, program) = match (chosen, named, carried) {
-        (Some(_), Some(c), _) => (c.engine()?, c.program.to_owned()),
-        (Some(path), None, carried) => {
-            let engine = connector::load(path, carried.map_or(&[][..], |c| c.schemas))?;
-            let program = format!("tap-{}", engine.defs.connector.name);
-            (engine, program)
-        }
-        (None, _, Some(c)) => (c.engine()?, c.program.to_owned()),
-        (None, _, None) => anyhow::bail!(
-            "give the definitions file: --definitions FILE.toml (or `definitions` in the config)"
-        ),
-    };
+    let (mut engine, program) =
+        load_engine(args.definitions.as_deref(), config_json.as_ref(), carried)?;
     if args.about {
         let text = match args.format {
             cli::Format::Json => {
@@ -195,8 +181,38 @@ pub fn run(args: cli::Args, carried: Option<Carried>) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+/// The connector to run and its program name: the definitions given (a file, or a shipped
+/// connector's name), else the config's `definitions`, else the one this program carries.
+pub fn load_engine(
+    definitions: Option<&Path>,
+    config: Option<&Value>,
+    carried: Option<Carried>,
+) -> anyhow::Result<(Engine, String)> {
+    let from_config = config
+        .and_then(|c| c.get("definitions"))
+        .and_then(Value::as_str)
+        .map(PathBuf::from);
+    let chosen = definitions.or(from_config.as_deref());
+    let named = chosen
+        .filter(|p| !p.exists())
+        .and_then(|p| p.to_str())
+        .and_then(connector);
+    Ok(match (chosen, named, carried) {
+        (Some(_), Some(c), _) => (c.engine()?, c.program.to_owned()),
+        (Some(path), None, carried) => {
+            let engine = connector::load(path, carried.map_or(&[][..], |c| c.schemas))?;
+            let program = format!("tap-{}", engine.defs.connector.name);
+            (engine, program)
+        }
+        (None, _, Some(c)) => (c.engine()?, c.program.to_owned()),
+        (None, _, None) => anyhow::bail!(
+            "give the definitions file: --definitions FILE.toml (or `definitions` in the config)"
+        ),
+    })
+}
+
 /// The settings that hold credentials, as a hint after a 401.
-fn credentials(defs: &defs::Definitions) -> String {
+pub fn credentials(defs: &defs::Definitions) -> String {
     let names: Vec<String> = defs
         .settings
         .iter()

@@ -1,4 +1,5 @@
-//! `tapline init`: a commented pipeline file, and the dbt project beside it.
+//! `tapline init`: a commented pipeline file, and the dbt project beside it; with `--connector`
+//! another connector's pipeline ([`super::init_connector`]).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -58,10 +59,32 @@ pub struct Choices {
     pub start_date: Option<String>,
     /// GitHub's API address.
     pub api_url: String,
+    /// `--connector`: a shipped connector's name or a definitions file; `None`: `tap-github`.
+    pub connector: Option<String>,
+    /// `--set key=value`: settings of a connector other than GitHub's.
+    pub sets: Vec<String>,
 }
+
+/// GitHub's API address, `--api-url`'s default.
+pub const GITHUB_API: &str = "https://api.github.com";
 
 /// Writes `config` (refusing to overwrite it without `force`) and `dbt/` next to it if absent.
 pub fn init(config: &Path, choices: &Choices, force: bool) -> anyhow::Result<ExitCode> {
+    if let Some(typed) = &choices.connector {
+        let connector = match super::init_connector::find(typed) {
+            Ok(c) => c,
+            Err(e) => return Ok(refuse(&[e])),
+        };
+        let github = connector.named == super::init_connector::Named::Shipped("github".into());
+        if !github {
+            return init_connector(config, &connector, choices, force);
+        }
+        if let Some(set) = choices.sets.first() {
+            return Ok(refuse(&[format!(
+                "--set {set}: GitHub's connector takes --repo, --org and --api-url"
+            )]));
+        }
+    }
     let repos: Result<Vec<String>, String> =
         choices.repos.iter().map(|r| normalize_repo(r)).collect();
     let start_date = choices
@@ -75,23 +98,12 @@ pub fn init(config: &Path, choices: &Choices, force: bool) -> anyhow::Result<Exi
             start_date,
             ..choices.clone()
         },
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("tapline: error: {e}");
-            return Ok(ExitCode::from(crate::run::exit::CONFIG));
-        }
+        (Err(e), _) | (_, Err(e)) => return Ok(refuse(&[e])),
     };
     let choices = &choices;
-    if config.exists() && !force {
-        eprintln!(
-            "tapline: error: {} exists; use --force to overwrite it",
-            config.display()
-        );
+    let Some(dir) = writable(config, force) else {
         return Ok(ExitCode::from(crate::run::exit::CONFIG));
-    }
-    let dir = config
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    };
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(config, pipeline_text(choices))
         .with_context(|| format!("writing {}", config.display()))?;
@@ -116,6 +128,73 @@ pub fn init(config: &Path, choices: &Choices, force: bool) -> anyhow::Result<Exi
         config.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A connector other than GitHub's: its pipeline file, no dbt project.
+fn init_connector(
+    config: &Path,
+    connector: &super::init_connector::Connector,
+    choices: &Choices,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
+    let github_only = [
+        ("--repo", !choices.repos.is_empty()),
+        ("--org", !choices.orgs.is_empty()),
+        ("--api-url", choices.api_url != GITHUB_API),
+    ];
+    if let Some((flag, _)) = github_only.iter().find(|(_, given)| *given) {
+        return Ok(refuse(&[format!(
+            "{flag}: only for GitHub (--connector github); {} takes --set key=value",
+            connector.defs.connector.name
+        )]));
+    }
+    let values = match super::init_connector::values(&connector.defs, &choices.sets) {
+        Ok(v) => v,
+        Err(problems) => return Ok(refuse(&problems)),
+    };
+    let start_date = match choices.start_date.as_deref().map(normalize_start_date) {
+        Some(Err(e)) => return Ok(refuse(&[e])),
+        other => other.and_then(Result::ok),
+    };
+    let Some(dir) = writable(config, force) else {
+        return Ok(ExitCode::from(crate::run::exit::CONFIG));
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let text = super::init_connector::pipeline_text(connector, dir, &values, start_date.as_deref());
+    std::fs::write(config, text).with_context(|| format!("writing {}", config.display()))?;
+    eprintln!(
+        "tapline: wrote {} (no dbt project: none ships for {})\n\nNext:\n  tapline validate -c {}\n  tapline run -c {}\n  tapline runs -c {}",
+        config.display(),
+        connector.defs.connector.name,
+        config.display(),
+        config.display(),
+        config.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The folder of `config`, or `None` (said on stderr) when it exists and `force` is not given.
+fn writable(config: &Path, force: bool) -> Option<&Path> {
+    if config.exists() && !force {
+        eprintln!(
+            "tapline: error: {} exists; use --force to overwrite it",
+            config.display()
+        );
+        return None;
+    }
+    Some(
+        config
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new(".")),
+    )
+}
+
+fn refuse(problems: &[String]) -> ExitCode {
+    for p in problems {
+        eprintln!("tapline: error: {p}");
+    }
+    ExitCode::from(crate::run::exit::CONFIG)
 }
 
 /// Estimates the first run's commits and warns when they take hours of the API's quota.
@@ -170,7 +249,7 @@ pub fn pipeline_text(choices: &Choices) -> String {
     } else {
         format!("organizations = [{}]", list(orgs))
     };
-    let api = if api_url == "https://api.github.com" {
+    let api = if api_url == GITHUB_API {
         "# api_url = \"https://HOST/api/v3\"             # GitHub Enterprise".to_string()
     } else {
         format!("api_url = \"{api_url}\"")
@@ -179,13 +258,18 @@ pub fn pipeline_text(choices: &Choices) -> String {
         || "# start_date = \"2024-01-01T00:00:00Z\"      # default: the full history".to_string(),
         |d| format!("start_date = \"{d}\"      # the first run reads nothing older"),
     );
+    let tap = if choices.connector.is_some() {
+        "connector = \"github\"                             # shipped inside tap-rest (tapline carries it)"
+    } else {
+        "executable = \"tap-github\"                        # tapline carries its own copy"
+    };
     format!(
         r#"# tapline pipeline: GitHub → SQLite → dbt. Run it with `tapline run`; history: `tapline runs`.
 # Every string may use ${{VAR}} or ${{VAR:-default}} from the environment. Reference: README.md.
 name = "github"                                  # bookmarks and run history are kept under this name
 
 [tap]
-executable = "tap-github"                        # tapline carries its own copy
+{tap}
 # select = ["commits", "issues"]                 # default: every stream (the dbt models use them all)
 
 [tap.config]
@@ -222,6 +306,7 @@ mod tests {
             orgs: vec!["octo".into()],
             start_date: None,
             api_url: "http://127.0.0.1:9".into(),
+            ..Choices::default()
         });
         let env = |_: &str| None;
         let p = crate::plan::parse(&text, &env).expect("valid pipeline");

@@ -3,6 +3,7 @@
 pub mod dbt;
 pub mod demo;
 pub mod init;
+pub mod init_connector;
 pub mod report;
 pub mod run;
 pub mod runs;
@@ -44,6 +45,8 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
         Cmd::Demo { dir, no_dbt } => demo::demo(&dir, no_dbt, interrupt),
         Cmd::Init {
             config,
+            connector,
+            sets,
             repos,
             orgs,
             start_date,
@@ -55,7 +58,9 @@ pub fn dispatch(args: Args, interrupt: &Interrupt) -> anyhow::Result<ExitCode> {
                 repos,
                 orgs,
                 start_date,
-                api_url,
+                api_url: api_url.unwrap_or_else(|| init::GITHUB_API.to_owned()),
+                connector,
+                sets,
             },
             force,
         ),

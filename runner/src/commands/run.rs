@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::cli::Output;
 use crate::commands::validate::checked_plan;
-use crate::run::{Interrupt, Options, UnknownStreams, exit};
+use crate::run::{Interrupt, Options, OtherTapsState, UnknownStreams, exit};
 use crate::state::StateError;
 use crate::state_store::StoreError;
 
@@ -33,7 +33,7 @@ pub fn run(
     let report = match crate::run::run(&plan, options, interrupt) {
         Ok(report) => report,
         Err(e) => {
-            let (status, code) = if e.is::<UnknownStreams>() {
+            let (status, code) = if e.is::<UnknownStreams>() || e.is::<OtherTapsState>() {
                 ("config_error", exit::CONFIG)
             } else if matches!(
                 e.downcast_ref(),

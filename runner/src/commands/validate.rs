@@ -57,7 +57,7 @@ pub fn validate(config: &Path, no_dbt: bool) -> anyhow::Result<ExitCode> {
     eprintln!(
         "tapline: {} is valid\n  tap    {} ({})\n  target {} ({})\n  dbt    {}\n  state  {}",
         config.display(),
-        plan.tap.path.display(),
+        command_line(&plan.tap),
         how(&checked[0]),
         plan.target.path.display(),
         how(&checked[1]),
@@ -68,6 +68,15 @@ pub fn validate(config: &Path, no_dbt: bool) -> anyhow::Result<ExitCode> {
         plan.state_db.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `path --definitions gitlab` as typed on a command line.
+fn command_line(program: &crate::plan::Program) -> String {
+    std::iter::once(program.path.as_os_str())
+        .chain(program.args.iter().map(|a| a.as_os_str()))
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn refuse(problems: &[String]) -> ExitCode {

@@ -105,6 +105,10 @@ pub trait Backend: Send {
     ) -> Result<(), StateError>;
     /// Forgets the dbt fingerprint of `pipeline`: its next run starts dbt.
     fn clear_dbt_fingerprint(&self, pipeline: &str) -> Result<(), StateError>;
+    /// The tap whose bookmarks `pipeline` holds (`tap-gitlab`), as recorded by its runs.
+    fn tap(&self, pipeline: &str) -> Result<Option<String>, StateError>;
+    /// Records the tap whose bookmarks `pipeline` holds.
+    fn set_tap(&self, pipeline: &str, tap: &str) -> Result<(), StateError>;
 }
 
 /// Opens the store at `location`.

@@ -454,6 +454,16 @@ impl Backend for PgStore {
         self.write(|tx| delete(tx, pipeline, Some("dbt")))
     }
 
+    fn tap(&self, pipeline: &str) -> Result<Option<String>, StateError> {
+        Ok(self
+            .read(pipeline, "tap")?
+            .and_then(|v| v.as_str().map(str::to_owned)))
+    }
+
+    fn set_tap(&self, pipeline: &str, tap: &str) -> Result<(), StateError> {
+        self.write(|tx| put(tx, pipeline, "tap", &Value::from(tap)))
+    }
+
     fn runs(&self, pipeline: &str) -> Result<Vec<RunRecord>, StateError> {
         let rows = self
             .session()

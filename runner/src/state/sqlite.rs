@@ -127,4 +127,12 @@ impl Backend for Sqlite {
     fn clear_dbt_fingerprint(&self, pipeline: &str) -> Result<(), StateError> {
         Ok(self.store.clear_dbt_fingerprint(pipeline)?)
     }
+
+    fn tap(&self, pipeline: &str) -> Result<Option<String>, StateError> {
+        Ok(self.store.tap(pipeline)?)
+    }
+
+    fn set_tap(&self, pipeline: &str, tap: &str) -> Result<(), StateError> {
+        Ok(self.store.set_tap(pipeline, tap)?)
+    }
 }

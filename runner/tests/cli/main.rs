@@ -11,6 +11,7 @@ mod truth;
 mod causes;
 mod chaos;
 mod checks;
+mod connectors;
 mod crash;
 mod disturbed;
 mod failures;

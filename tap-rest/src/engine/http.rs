@@ -708,12 +708,23 @@ fn header_u64(head: &HeaderMap, name: &str) -> Option<u64> {
     head.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// `message` of a JSON error body, or the start of the body.
+/// The message of a JSON error body (`message`, else `error` as text or as an object with a
+/// `message`, else `detail`), or the start of the body.
 pub fn message(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
+    let v = serde_json::from_slice::<serde_json::Value>(body).ok();
+    let field = |v: &serde_json::Value, key: &str| match v.get(key) {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(o @ serde_json::Value::Object(_)) => {
+            o.get("message").and_then(|m| m.as_str()).map(str::to_owned)
+        }
+        _ => None,
+    };
+    v.and_then(|v| {
+        ["message", "error", "detail"]
+            .iter()
+            .find_map(|k| field(&v, k))
+    })
+    .unwrap_or_else(|| String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned())
 }
 
 /// A transport error without its URL (which may carry a query-string key).
