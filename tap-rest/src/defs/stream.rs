@@ -323,6 +323,15 @@ impl Replication {
         }
     }
 
+    /// The since value of a run with neither a bookmark nor a start date, if the definitions
+    /// give one.
+    pub fn initial(&self) -> Option<&str> {
+        match self {
+            Replication::SinceParam { initial, .. } => initial.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The lookback the definitions give (zero for full-table streams).
     pub fn lookback(&self) -> Duration {
         let secs = match self {

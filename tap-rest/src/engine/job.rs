@@ -380,11 +380,8 @@ impl<'a> Job<'a> {
 
     /// Where an incremental request starts.
     fn since(&self, bookmark: Option<&Value>) -> Option<String> {
-        let initial = match &self.def.replication {
-            Replication::SinceParam { initial, .. } => initial.clone(),
-            _ => None,
-        };
-        bookmarks::since(bookmark, self.sh.start_date.as_deref(), self.lookback).or(initial)
+        bookmarks::since(bookmark, self.sh.start_date.as_deref(), self.lookback)
+            .or_else(|| self.def.replication.initial().map(str::to_owned))
     }
 
     fn end_param(&self) -> Option<&str> {
