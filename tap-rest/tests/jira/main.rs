@@ -509,6 +509,28 @@ async fn the_projects_setting_restricts_the_issues_read() {
     );
 }
 
+/// `tap-rest check` asks each stream once (the issues from the initial since value, there being
+/// neither bookmark nor start date) and finds every field fake-jira answers declared.
+#[test]
+fn check_finds_every_stream_ok() {
+    let fake = RunningFake::start_blocking(FakeJira::builder().credentials(EMAIL, TOKEN)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        json!({"base_url": fake.api_url(), "email": EMAIL, "api_token": TOKEN}).to_string(),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tap-rest"))
+        .args(["check", "--definitions", "jira", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    assert!(report.ends_with("6 streams checked: all ok\n"), "{report}");
+}
+
 #[test]
 fn wrong_credentials_are_one_line_and_a_failure() {
     let fake = RunningFake::start_blocking(FakeJira::builder().credentials(EMAIL, TOKEN)).unwrap();
