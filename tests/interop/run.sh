@@ -3,8 +3,8 @@
 #
 #   bash tests/interop/run.sh [PYTEST ARGS…]
 #
-# TAPLINE_BIN_DIR: folder holding tap-github, tap-rest, target-sqlite, target-postgres, tapline, fake-github
-# and fake-gitlab
+# TAPLINE_BIN_DIR: folder holding tap-github, tap-rest, target-sqlite, target-postgres, tapline, fake-github,
+# fake-gitlab and fake-jira
 # (default: <repo>/target/debug; build them with `cargo build --workspace --bins`).
 # Each peer gets its own cached venv (see venv.sh); the venvs are created in parallel on first use.
 set -euo pipefail
@@ -14,7 +14,7 @@ repo="$(cd "$here/../.." && pwd)"
 source "$here/venv.sh"
 
 bin_dir="${TAPLINE_BIN_DIR:-${CARGO_TARGET_DIR:-$repo/target}/debug}"
-for b in tap-github tap-rest target-sqlite target-postgres tapline fake-github fake-gitlab; do
+for b in tap-github tap-rest target-sqlite target-postgres tapline fake-github fake-gitlab fake-jira; do
   [[ -x "$bin_dir/$b" ]] || {
     echo "interop: $bin_dir/$b is missing: run \`cargo build --workspace --bins\` or set TAPLINE_BIN_DIR" >&2
     exit 1
@@ -22,7 +22,7 @@ for b in tap-github tap-rest target-sqlite target-postgres tapline fake-github f
 done
 export TAPLINE_BIN_DIR="$(cd "$bin_dir" && pwd)"
 
-names=(pytest singerio-target singerio-tap singerio-tap-gitlab sdk-tap sdk-target sdk-tests dbt-postgres meltano)
+names=(pytest singerio-target singerio-tap singerio-tap-gitlab singerio-tap-jira sdk-tap sdk-target sdk-tests dbt-postgres meltano)
 declare -A pids
 for n in "${names[@]}"; do
   interop_venv "$n" >/dev/null &

@@ -245,7 +245,8 @@ async fn probe(
     report: &mut StreamReport,
 ) -> Option<Value> {
     let defs = &engine.defs;
-    let since = bookmarks::since(None, config.start_date().as_deref(), def.lookback());
+    let since = bookmarks::since(None, config.start_date().as_deref(), def.lookback())
+        .or_else(|| def.replication.initial().map(str::to_owned));
     let since = since.filter(|_| def.replication_key().is_some());
     let mut pager = Pager::new(&def.paginator);
     let req =

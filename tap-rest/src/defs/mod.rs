@@ -338,6 +338,12 @@ impl Definitions {
             for (name, ptr) in &p.context {
                 pointer(say, &at(&format!("parent.context.{name}")), ptr, false);
             }
+            if let Some(e) = &p.embedded {
+                pointer(say, &at("parent.embedded.records"), &e.records, false);
+                if let Some(t) = &e.total {
+                    pointer(say, &at("parent.embedded.total"), t, false);
+                }
+            }
             if !matches!(s.replication, Replication::FullTable) {
                 say(
                     at("replication"),
@@ -415,6 +421,9 @@ impl Definitions {
             say(at("body"), "a body needs method = \"POST\"".into());
         }
         pointer(say, &at("records"), &s.records, true);
+        for (j, r) in s.remove.iter().enumerate() {
+            pointer(say, &at(&format!("remove[{j}]")), r, false);
+        }
         for (j, f) in s.filters.iter().enumerate() {
             pointer(
                 say,
@@ -510,6 +519,17 @@ impl Definitions {
         }
         for (k, m) in s.paginator.problems(s.method == stream::Method::POST) {
             say(at(&format!("paginator.{k}")), m);
+        }
+        if let Replication::SinceParam {
+            initial: Some(initial),
+            ..
+        } = &s.replication
+            && crate::time::parse(initial).is_none()
+        {
+            say(
+                at("replication.initial"),
+                format!("`{initial}` is not an RFC 3339 date-time"),
+            );
         }
         if let Replication::SinceParam { timezone, .. } = &s.replication {
             let key = |k: &str| at(&format!("replication.timezone.{k}"));

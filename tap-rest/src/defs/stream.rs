@@ -77,6 +77,10 @@ pub struct StreamDef {
     /// as one JSON object under this name.
     #[serde(default)]
     pub keep_unknown_as: Option<String>,
+    /// JSON pointers removed from each record before it is written (child streams still see
+    /// them, e.g. a list a child takes with `parent.embedded`).
+    #[serde(default)]
+    pub remove: Vec<String>,
 }
 
 /// HTTP methods a stream can use.
@@ -145,6 +149,10 @@ pub enum Replication {
         /// The zone `{bookmark:%…}` placeholders are written in.
         #[serde(default)]
         timezone: Zone,
+        /// The since value of a run with neither a bookmark nor a start date (an RFC 3339
+        /// date-time), for an API that refuses a request without the filter.
+        #[serde(default)]
+        initial: Option<String>,
     },
     /// The list is sorted newest first and has no filter: stop at the first record older than
     /// the bookmark minus the lookback.
@@ -234,6 +242,33 @@ pub struct ParentDef {
     /// Context fields taken from each parent record (name → JSON pointer); they fill this
     /// stream's templates, and `add_fields` with `context = "name"` puts them in its records.
     pub context: BTreeMap<String, String>,
+    /// The parent record may hold this stream's list: when it is there and complete, its items
+    /// are the records, with no request.
+    #[serde(default)]
+    pub embedded: Option<Embedded>,
+}
+
+/// A child's list inside its parent record.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Embedded {
+    /// JSON pointer of the list in the parent record.
+    pub records: String,
+    /// JSON pointer of the number of items the whole list has; the embedded list is used only
+    /// when it holds that many (else the list is requested). None: an embedded list is whole.
+    #[serde(default)]
+    pub total: Option<String>,
+}
+
+impl Embedded {
+    /// The items of the complete list `parent` holds, if it holds one.
+    pub fn items<'v>(&self, parent: &'v Value) -> Option<&'v Vec<Value>> {
+        let items = parent.pointer(&self.records)?.as_array()?;
+        match &self.total {
+            None => Some(items),
+            Some(t) => (parent.pointer(t)?.as_u64()? == items.len() as u64).then_some(items),
+        }
+    }
 }
 
 /// Where a stream's schema comes from.
@@ -285,6 +320,15 @@ impl Replication {
             | Replication::EarlyStop { key, .. }
             | Replication::ClientFilter { key, .. } => Some(key),
             Replication::FullTable => None,
+        }
+    }
+
+    /// The since value of a run with neither a bookmark nor a start date, if the definitions
+    /// give one.
+    pub fn initial(&self) -> Option<&str> {
+        match self {
+            Replication::SinceParam { initial, .. } => initial.as_deref(),
+            _ => None,
         }
     }
 

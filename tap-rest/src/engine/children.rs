@@ -1,7 +1,8 @@
 //! Child streams: for each record of a parent page, one list per child stream, with the child's
 //! context taken from the parent record. They run before the parent's next bookmark is sent, so
 //! a STATE never covers a parent record whose children are not written; only the parents read
-//! in this run (changed ones, for an incremental parent) get their children read.
+//! in this run (changed ones, for an incremental parent) get their children read. A child whose
+//! complete list the parent record embeds (`parent.embedded`) takes it from there.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -44,11 +45,18 @@ pub fn run<'a>(
                         record.pointer(pointer).cloned().unwrap_or(Value::Null),
                     );
                 }
-                jobs.push((c, ctx));
+                let embedded = def.embedded.as_ref().and_then(|e| e.items(record)).cloned();
+                jobs.push((c, ctx, embedded));
             }
         }
         let results: Vec<Result<(), Error>> = futures_util::stream::iter(jobs)
-            .map(|(c, ctx)| async move { Job::new(sh, c, ctx, tx)?.run().await })
+            .map(|(c, ctx, embedded)| async move {
+                let job = Job::new(sh, c, ctx, tx)?;
+                match embedded {
+                    Some(items) => job.embedded(&items).await,
+                    None => job.run().await,
+                }
+            })
             .buffer_unordered(sh.concurrency.max(1))
             .collect()
             .await;

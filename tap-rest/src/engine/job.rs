@@ -138,6 +138,25 @@ impl<'a> Job<'a> {
         Ok(())
     }
 
+    /// A child's list embedded whole in its parent record: its records, with no request.
+    pub async fn embedded(mut self, items: &[Value]) -> Result<(), Error> {
+        let pipeline = &self.planned.pipeline;
+        let mut rows = Vec::with_capacity(items.len());
+        let mut kept = Vec::new();
+        for record in items.iter().filter(|r| pipeline.keeps(r)) {
+            if self.planned.has_children {
+                kept.push(record.clone());
+            }
+            rows.push(pipeline.shape(record.clone(), &self.context, "(embedded in its parent)")?);
+        }
+        self.emit(rows).await;
+        if !kept.is_empty() {
+            super::children::run(self.sh, self.s, &self.context, &kept, self.tx).await?;
+        }
+        self.sh.child_records(self.s, self.count);
+        Ok(())
+    }
+
     /// The stored bookmark, when it is on this stream's replication key and covers what this
     /// run asks for; otherwise nothing (the partition starts over from the start date).
     fn resume(&mut self) -> Prior {
@@ -362,6 +381,7 @@ impl<'a> Job<'a> {
     /// Where an incremental request starts.
     fn since(&self, bookmark: Option<&Value>) -> Option<String> {
         bookmarks::since(bookmark, self.sh.start_date.as_deref(), self.lookback)
+            .or_else(|| self.def.replication.initial().map(str::to_owned))
     }
 
     fn end_param(&self) -> Option<&str> {

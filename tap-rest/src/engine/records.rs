@@ -22,6 +22,7 @@ pub struct Pipeline {
     declared: Option<BTreeSet<String>>,
     keep_unknown_as: Option<String>,
     drop: BTreeSet<String>,
+    remove: Vec<String>,
 }
 
 impl Pipeline {
@@ -55,6 +56,7 @@ impl Pipeline {
             declared,
             keep_unknown_as: def.keep_unknown_as.clone(),
             drop,
+            remove: def.remove.clone(),
         }
     }
 
@@ -77,6 +79,9 @@ impl Pipeline {
                 why: "a record is not an object".into(),
             });
         };
+        for p in &self.remove {
+            remove(&mut map, p);
+        }
         for f in &self.add {
             let value = match &f.from {
                 FieldSource::Context(k) => context.get(k).cloned(),
@@ -114,6 +119,25 @@ impl Pipeline {
             .map(|k| row.get(k).unwrap_or(&Value::Null))
             .collect();
         serde_json::to_string(&values).unwrap_or_default()
+    }
+}
+
+/// Removes the value at JSON pointer `p` from `map`, if there is one.
+fn remove(map: &mut Map<String, Value>, p: &str) {
+    let Some((parent, last)) = p.rsplit_once('/') else {
+        return;
+    };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    if parent.is_empty() {
+        map.remove(&last);
+        return;
+    }
+    let mut object = Value::Object(std::mem::take(map));
+    if let Some(Value::Object(o)) = object.pointer_mut(parent) {
+        o.remove(&last);
+    }
+    if let Value::Object(o) = object {
+        *map = o;
     }
 }
 

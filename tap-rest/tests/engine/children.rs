@@ -287,3 +287,91 @@ async fn a_kill_between_a_parent_page_and_its_children_is_resumed_from_a_state_b
     let last = *states(&resumed).last().unwrap();
     assert_eq!(bookmark(last, "projects", json!({})), Some(json!(ts(12))));
 }
+
+/// Orders that embed their first lines and say how many they have; `/orders/{id}/lines` gives
+/// them all.
+fn orders_api() -> impl Fn(&Req) -> Reply + Send + Sync {
+    let lines = |id: u64, n: u64| -> Vec<Value> {
+        (1..=n)
+            .map(|l| json!({"id": id * 10 + l, "sku": format!("s{l}")}))
+            .collect()
+    };
+    move |r| {
+        if let Some(rest) = r.path.strip_prefix("/orders/") {
+            let id: u64 = rest.trim_end_matches("/lines").parse().unwrap();
+            return Reply::json(json!(lines(id, id)));
+        }
+        // Order `id` has `id` lines; at most two are embedded.
+        let rows: Vec<Value> = (1..=3)
+            .map(|id| {
+                let mut shown = lines(id, id);
+                shown.truncate(2);
+                json!({"id": id, "detail": {"lines": {"items": shown, "count": id}, "note": "n"}})
+            })
+            .collect();
+        Reply::json(json!(rows))
+    }
+}
+
+const EMBEDDED: &str = r#"
+[connector]
+name = "shop"
+[settings]
+api_url = { type = "string" }
+[http]
+base_url = "{api_url:raw}"
+
+[[stream]]
+name = "orders"
+path = "/orders"
+primary_key = ["id"]
+replication = { mode = "full_table" }
+paginator = { kind = "none" }
+remove = ["/detail/lines"]
+
+[[stream]]
+name = "lines"
+path = "/orders/{order}/lines"
+primary_key = ["id"]
+replication = { mode = "full_table" }
+paginator = { kind = "none" }
+parent = { stream = "orders", context = { order = "/id" }, embedded = { records = "/detail/lines/items", total = "/detail/lines/count" } }
+add_fields = [{ name = "order", context = "order" }]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complete_list_embedded_in_the_parent_is_read_without_a_request() {
+    let api = Api::start(orders_api()).await;
+    let s = vec![
+        ("orders", schema(&[("id", "integer"), ("detail", "object")])),
+        (
+            "lines",
+            schema(&[("id", "integer"), ("sku", "string"), ("order", "integer")]),
+        ),
+    ];
+    let engine = engine(EMBEDDED, &s);
+    let config = json!({"api_url": api.url, "max_concurrency": 1});
+    let (messages, _) = sync_catalog(&engine, config, singer::State::default(), None)
+        .await
+        .unwrap();
+    // Orders 1 and 2 embed all their lines; order 3 embeds two of three: its list is asked.
+    assert_eq!(api.lines(), ["GET /orders", "GET /orders/3/lines"]);
+    let mut got = ids(&messages, "lines");
+    got.sort_unstable();
+    assert_eq!(got, [11, 21, 22, 31, 32, 33]);
+    let orders = records(&messages, "orders");
+    assert_eq!(
+        orders[0]["detail"],
+        json!({"note": "n"}),
+        "the embedded list is removed"
+    );
+    assert_eq!(records(&messages, "lines")[0]["order"], json!(1));
+    // Only a pointer is accepted where a list or a count is read.
+    let bad = EMBEDDED.replace("total = \"/detail/lines/count\"", "total = \"count\"");
+    let e = tap_rest::defs::Definitions::parse(&bad, "x").expect_err("not a pointer");
+    assert_eq!(
+        e.key.as_deref(),
+        Some("stream[1].parent.embedded.total"),
+        "{e}"
+    );
+}

@@ -837,3 +837,47 @@ async fn a_bookmark_in_a_header_waits_for_a_bookmark() {
         [None, Some("Fri, 01 Mar 2024 10:20:00 GMT".to_owned())]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_initial_since_value_bounds_a_run_without_bookmark_or_start_date() {
+    let list = notes(&[(1, 40), (2, 50)]);
+    let api = Api::start(query_api(list)).await;
+    let d = defs(
+        r#"{ mode = "since_param", key = "/changed", order = "ascending", initial = "2000-01-01T00:00:00Z" }"#,
+        "records = \"/matches\"\nparams = { filter = 'changed >= \"{bookmark:%Y/%m/%d %H:%M}\"' }",
+    )
+    .replace(
+        "paginator = { kind = \"page_number\", param = \"page\", size_param = \"size\", size = 2 }",
+        "paginator = { kind = \"none\" }",
+    );
+    let (ids, _, _, state) = run(&api, &d, json!({}), &singer::State::default()).await;
+    assert_eq!(ids, [1, 2]);
+    run(
+        &api,
+        &d,
+        json!({"start_date": "2024-01-31T13:45:00Z"}),
+        &singer::State::default(),
+    )
+    .await;
+    run(&api, &d, json!({}), &state).await;
+    let filters: Vec<String> = api
+        .requests()
+        .iter()
+        .map(|r| r.q("filter").unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        filters,
+        [
+            "changed >= \"2000/01/01 00:00\"",
+            "changed >= \"2024/01/31 13:45\"",
+            "changed >= \"2024/03/01 10:50\"",
+        ]
+    );
+    let bad = d.replace("2000-01-01T00:00:00Z", "2000-01-01");
+    let e = tap_rest::defs::Definitions::parse(&bad, "x").expect_err("not a date-time");
+    assert_eq!(
+        e.key.as_deref(),
+        Some("stream[0].replication.initial"),
+        "{e}"
+    );
+}
