@@ -75,7 +75,9 @@ pub struct Table {
 
 /// Advisory lock key held around DDL until the transaction ends, so targets loading the same
 /// tables at once (the shards of a sharded run) create and widen them one at a time; the
-/// second finds the first's table or column and leaves it.
+/// second finds the first's schema, table or column and leaves it. Released at commit, not
+/// before: a second `CREATE … IF NOT EXISTS` that runs before the first commits does not see
+/// its row and fails on the catalog's unique index.
 const DDL_LOCK: i64 = 0x7461_706c_696e_6544;
 
 impl Postgres {
@@ -84,8 +86,7 @@ impl Postgres {
         let schema = fit(schema, MAX_IDENTIFIER_BYTES);
         client.batch_execute(&format!(
             "SET TIME ZONE 'UTC'; SET synchronous_commit = on; SET client_min_messages = warning;
-             SELECT pg_advisory_lock({DDL_LOCK}); CREATE SCHEMA IF NOT EXISTS {};
-             SELECT pg_advisory_unlock({DDL_LOCK})",
+             SELECT pg_advisory_xact_lock({DDL_LOCK}); CREATE SCHEMA IF NOT EXISTS {}",
             quote(&schema)
         ))?;
         Ok(Self {

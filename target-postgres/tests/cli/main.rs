@@ -13,6 +13,7 @@ mod crash_test;
 
 mod about;
 mod bad_input;
+mod concurrent;
 mod crash;
 mod numbers;
 mod schema_file;
