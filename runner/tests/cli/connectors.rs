@@ -333,7 +333,7 @@ fn init_with_a_definitions_file_writes_no_dbt_and_asks_for_its_settings() {
     assert_eq!(
         errors(&out),
         [
-            "tapline: error: --connector gitlub: unknown connector (shipped: github; or a definitions file, FILE.toml)"
+            "tapline: error: --connector gitlub: unknown connector (shipped: github, gitlab, jira; or a definitions file, FILE.toml)"
         ]
     );
 }
