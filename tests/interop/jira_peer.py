@@ -3,7 +3,7 @@ singer-io tap-jira 2.6.0 (venv `singerio-tap-jira`). Used by test_10_tap_jira.py
 bench_jira.py.
 
 tap-jira forces `https://` onto its `base_url`, so the fake serves TLS with a throwaway
-certificate authority (`--tls-dir`); ours reads the same site over plain HTTP (`--also-plain`:
+certificate authority (`--tls-dir`); ours reads the same site over plain HTTP (`--also-http`:
 one process, one world, one set of statistics), since its TLS client trusts public roots only. tap-jira sends every request through `Session.send`, which
 ignores `REQUESTS_CA_BUNDLE` (requests reads it only in `Session.request`): a `sitecustomize`
 on its `PYTHONPATH` sets its sessions' `verify` to that bundle. Nothing else of the tap changes.
@@ -50,7 +50,7 @@ class FakeJira:
 
     def __init__(self, tmp: Path, *extra: str):
         self.tls = tmp / "tls"
-        cmd = [our("fake-jira"), "--port", "0", "--tls-dir", self.tls, "--also-plain",
+        cmd = [our("fake-jira"), "--port", "0", "--tls-dir", self.tls, "--also-http",
                "--email", EMAIL, "--api-token", TOKEN, *extra]
         self.proc = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True)
@@ -59,7 +59,7 @@ class FakeJira:
         self.url = line.split(" ", 1)[1]
         # The same site over plain HTTP, for our tap (its TLS client trusts public roots only).
         plain = self.proc.stdout.readline().strip()
-        assert plain.startswith("listening http://127.0.0.1:"), f"fake-jira said {plain!r}"
+        assert plain.startswith("also http://127.0.0.1:"), f"fake-jira said {plain!r}"
         self.plain_url = plain.split(" ", 1)[1]
         self.ca = self.tls / "cert.pem"
         self._ssl = ssl.create_default_context(cafile=str(self.ca))

@@ -1,7 +1,7 @@
 //! `fake-jira`: serves a synthetic Jira Cloud site on 127.0.0.1 and prints exactly one line,
 //! `listening http://127.0.0.1:PORT` (`https://` with `--tls-dir`), on stdout when ready; with
-//! `--also-plain`, a second line gives the plain HTTP address of the same site. Logs go to
-//! stderr.
+//! `--also-http`, a second line, `also http://127.0.0.1:PORT`, gives the plain HTTP address of
+//! the same site. Logs go to stderr.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -55,7 +55,7 @@ struct Args {
     /// With --tls-dir, also serve the same site over plain HTTP on another free port (for a
     /// client that trusts only public roots), printed on a second line.
     #[arg(long, requires = "tls_dir")]
-    also_plain: bool,
+    also_http: bool,
 }
 
 fn main() -> ExitCode {
@@ -110,7 +110,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         ),
         None => None,
     };
-    let plain = if args.also_plain {
+    let plain = if args.also_http {
         let l = std::net::TcpListener::bind(("127.0.0.1", 0)).context("binding a plain port")?;
         l.set_nonblocking(true)?;
         Some(l)
@@ -123,7 +123,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening {url}").context("writing to stdout")?;
         if let Some(l) = plain {
-            writeln!(out, "listening http://{}", l.local_addr()?).context("writing to stdout")?;
+            writeln!(out, "also http://{}", l.local_addr()?).context("writing to stdout")?;
             let l = tokio::net::TcpListener::from_std(l)?;
             let app = fake_jira::app(world);
             tokio::spawn(async move { axum::serve(l, app).await });
