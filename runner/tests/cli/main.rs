@@ -25,5 +25,6 @@ mod schema_file;
 mod secrets;
 mod shards;
 mod shared_state;
+mod shipped_connectors;
 mod small_things;
 mod state_surgery;
