@@ -328,3 +328,29 @@ fn check_finds_the_schemas_complete() {
         "{report}"
     );
 }
+
+/// A group of more projects than a page lists them by keyset (`id_after` in the next link):
+/// offset pages of projects end at an offset of 50,000.
+#[test]
+fn a_large_group_is_listed_by_keyset_pages() {
+    let mut b = FakeGitlab::builder().seed(5).token(TOKEN);
+    for i in 0..130 {
+        b = b.project(format!("acme/p{i:03}"), ProjectSize::new(1, 0, 0));
+    }
+    let fake = b.start().expect("fake-gitlab starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = run(dir.path(), config(&fake, TOKEN), None);
+    assert!(r.ok, "{}", r.stderr);
+    assert_eq!(r.records("projects").len(), 130);
+    let listed: Vec<String> = fake
+        .stats()
+        .log
+        .into_iter()
+        .filter(|l| l.contains("/groups/acme/projects"))
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(
+        listed.iter().all(|l| l.contains("pagination=keyset")) && listed[1].contains("id_after="),
+        "{listed:?}"
+    );
+}
