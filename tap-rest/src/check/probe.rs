@@ -476,7 +476,10 @@ fn next_page(
             total_pages: Some(t),
             ..
         } => (vec![("total_pages", t)], None),
-        PaginatorDef::Offset { total: Some(t), .. } => (vec![("total", t)], None),
+        PaginatorDef::Offset { total, last, .. } => (
+            total.iter().map(|t| ("total", t)).collect(),
+            last.as_deref(),
+        ),
         _ => (vec![], None),
     };
     let mut absent = false;
@@ -557,6 +560,13 @@ fn end_reason(def: &PaginatorDef, body: &Value, count: usize) -> String {
             Some(p) => format!("the list ends here: `{p}` is true"),
             None => format!("the list ends here: {}", value(from)),
         },
+        PaginatorDef::Offset {
+            last: Some(p),
+            total: None,
+            ..
+        } if body.pointer(p) == Some(&Value::Bool(true)) => {
+            format!("the list ends here: `{p}` is true")
+        }
         PaginatorDef::PageNumber { .. } | PaginatorDef::Offset { .. } => {
             format!("the list ends here ({count} records on the page)")
         }

@@ -42,7 +42,8 @@ pub enum PaginatorDef {
     },
     /// An offset and a limit: the offset moves by the number of items each page holds; the
     /// list ends on an empty page, at the total when one is given (a server may cap the limit,
-    /// so a short page is not the end), else on a page shorter than the limit.
+    /// so a short page is not the end), when `last` is true, else on a page shorter than the
+    /// limit unless `stop_on_short` is false.
     Offset {
         /// The offset parameter, e.g. `startAt`.
         offset_param: String,
@@ -53,6 +54,13 @@ pub enum PaginatorDef {
         /// Where the total number of items is given.
         #[serde(default)]
         total: Option<ValueFrom>,
+        /// A body field that is `true` on the last page (e.g. `/isLast`).
+        #[serde(default)]
+        last: Option<String>,
+        /// Without a total or `last`, a page shorter than the limit is the last; false when the
+        /// API may leave items out of a page (filtered after it was cut): only an empty page ends.
+        #[serde(default = "yes")]
+        stop_on_short: bool,
     },
     /// The next page's URL is in the body or a header; none (or empty) ends the list.
     NextUrl {
@@ -111,7 +119,7 @@ impl PaginatorDef {
     pub fn pointers(&self) -> Vec<&str> {
         let (from, last) = match self {
             PaginatorDef::PageNumber { total_pages, .. } => (total_pages.as_ref(), None),
-            PaginatorDef::Offset { total, .. } => (total.as_ref(), None),
+            PaginatorDef::Offset { total, last, .. } => (total.as_ref(), last.as_deref()),
             PaginatorDef::NextUrl { from } => (Some(from), None),
             PaginatorDef::Cursor { from, last, .. } => (Some(from), last.as_deref()),
             PaginatorDef::LinkHeader { .. } | PaginatorDef::None => (None, None),

@@ -187,15 +187,22 @@ impl<'d> Pager<'d> {
                 offset_param,
                 limit,
                 total,
+                last,
+                stop_on_short,
                 ..
             } => {
                 let total = total.as_ref().and_then(|f| number(f, &page));
+                let is_last = last
+                    .as_deref()
+                    .and_then(|p| page.body.pointer(p))
+                    .and_then(Value::as_bool);
                 // The offset moves by what the page held: a server may give fewer than the
-                // limit asked (a cap of its own). With a total, that is not the end.
+                // limit asked (a cap of its own). With a total or a last flag, that is not the end.
                 let end = self.offset + page.records as u64;
-                let done = match total {
-                    Some(t) => end >= t,
-                    None => (page.records as u64) < *limit,
+                let done = match (total, is_last) {
+                    (Some(t), _) => end >= t,
+                    (None, Some(flag)) => flag,
+                    (None, None) => *stop_on_short && (page.records as u64) < *limit,
                 };
                 if page.records == 0 || done {
                     None

@@ -1,6 +1,8 @@
 //! Every paginator of the vocabulary on an invented list API: the records equal the server's
 //! list, and the requests are exactly the ones the paginator should make, no more.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Value, json};
 
 use crate::support::{Api, Reply, Req, engine, field, schema, sync};
@@ -217,6 +219,56 @@ async fn offsets_with_a_total_survive_a_server_that_caps_the_limit() {
             "GET /things?skip=2&take=3",
             "GET /things?skip=4&take=3"
         ]
+    );
+}
+
+/// Like [`by_offset`] without a total, with `isLast`; items whose id is a multiple of 3 are
+/// left out of a page after it is cut (an API that filters what the caller may not see).
+fn by_offset_filtered(n: usize, r: &Req) -> Reply {
+    let (skip, take) = (r.n("skip"), r.n("take"));
+    let rows: Vec<Value> = items(n, skip, take)
+        .into_iter()
+        .filter(|v| v["id"].as_u64().is_some_and(|id| id % 3 != 0))
+        .collect();
+    Reply::json(json!({"rows": rows, "isLast": skip + take >= n}))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_with_pages_short_before_the_end_go_on_by_last_or_until_an_empty_page() {
+    // The offset moves by what a page held, so an item may be read twice, never skipped.
+    let visible: BTreeSet<u64> = (1..=7).filter(|i| i % 3 != 0).collect();
+    let api = Api::start(|r| by_offset_filtered(7, r)).await;
+    let d = defs(
+        r#"{ kind = "offset", offset_param = "skip", limit_param = "take", limit = 3, last = "/isLast" }"#,
+        r#"records = "/rows""#,
+    );
+    assert_eq!(
+        ids(&api, &d).await.into_iter().collect::<BTreeSet<_>>(),
+        visible
+    );
+    assert_eq!(
+        api.lines(),
+        [
+            "GET /things?skip=0&take=3",
+            "GET /things?skip=2&take=3",
+            "GET /things?skip=4&take=3"
+        ],
+        "short pages go on; `isLast` ends the list"
+    );
+
+    let api = Api::start(|r| by_offset_filtered(7, r)).await;
+    let d = defs(
+        r#"{ kind = "offset", offset_param = "skip", limit_param = "take", limit = 3, stop_on_short = false }"#,
+        r#"records = "/rows""#,
+    );
+    assert_eq!(
+        ids(&api, &d).await.into_iter().collect::<BTreeSet<_>>(),
+        visible,
+        "short pages do not end the list, an empty one does"
+    );
+    assert_eq!(
+        api.lines().last().map(String::as_str),
+        Some("GET /things?skip=7&take=3")
     );
 }
 
