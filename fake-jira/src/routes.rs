@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::data::{FieldSel, Mutation, fields};
+use crate::data::{FieldSel, Issue, Mutation, Render, Site, fields};
 use crate::faults::Kind;
 use crate::jql::{self, Clause, SortField};
 use crate::world::SharedWorld;
@@ -328,36 +328,34 @@ fn no_issue() -> Response {
     )
 }
 
-async fn comments(
-    State(world): State<SharedWorld>,
-    Path((v, key)): Path<(String, String)>,
-    Query(p): Params,
-) -> Response {
-    let Some(v) = version(&v) else {
-        return no_version();
-    };
-    let state = world.lock();
-    let site = &state.site;
-    let Some(issue) = site
-        .issues
-        .iter()
-        .find(|i| i.key == key || i.id.to_string() == key)
-    else {
-        return no_issue();
-    };
-    let render = world.render(v);
-    let items = issue
-        .comments
-        .iter()
-        .map(|c| render.comment(site, issue, c))
-        .collect();
-    offset_page(&p, items, "comments", 100)
+async fn comments(world: State<SharedWorld>, path: Path<(String, String)>, p: Params) -> Response {
+    issue_list(world, path, p, "comments", |r, site, issue| {
+        issue
+            .comments
+            .iter()
+            .map(|c| r.comment(site, issue, c))
+            .collect()
+    })
 }
 
-async fn worklogs(
+async fn worklogs(world: State<SharedWorld>, path: Path<(String, String)>, p: Params) -> Response {
+    issue_list(world, path, p, "worklogs", |r, site, issue| {
+        issue
+            .worklogs
+            .iter()
+            .map(|w| r.worklog(site, issue, w))
+            .collect()
+    })
+}
+
+/// One issue's comments or worklogs (`rendered`), offset-paged under `key`; the issue is named
+/// by key or id.
+fn issue_list(
     State(world): State<SharedWorld>,
-    Path((v, key)): Path<(String, String)>,
+    Path((v, issue_key)): Path<(String, String)>,
     Query(p): Params,
+    key: &str,
+    rendered: impl Fn(&Render<'_>, &Site, &Issue) -> Vec<Value>,
 ) -> Response {
     let Some(v) = version(&v) else {
         return no_version();
@@ -367,17 +365,11 @@ async fn worklogs(
     let Some(issue) = site
         .issues
         .iter()
-        .find(|i| i.key == key || i.id.to_string() == key)
+        .find(|i| i.key == issue_key || i.id.to_string() == issue_key)
     else {
         return no_issue();
     };
-    let render = world.render(v);
-    let items = issue
-        .worklogs
-        .iter()
-        .map(|w| render.worklog(site, issue, w))
-        .collect();
-    offset_page(&p, items, "worklogs", 100)
+    offset_page(&p, rendered(&world.render(v), site, issue), key, 100)
 }
 
 /// A `values` page with `isLast` and, before the end, `nextPage`.
