@@ -249,14 +249,23 @@ async fn probe(
         .or_else(|| def.replication.initial().map(str::to_owned));
     let since = since.filter(|_| def.replication_key().is_some());
     let mut pager = Pager::new(&def.paginator);
-    let req =
-        match request(client, scope, def, context, since.as_deref()).and_then(|r| pager.first(r)) {
-            Ok(r) => r,
-            Err(e) => {
-                report.problems.push(e.to_string());
-                return None;
-            }
-        };
+    let mut scope = scope.clone();
+    match crate::engine::sync::stream_zone(def, &scope, client).await {
+        Ok(zone) => scope.zone = zone,
+        Err(e) => {
+            report.problems.push(e.to_string());
+            return None;
+        }
+    }
+    let req = match request(client, &scope, def, context, since.as_deref())
+        .and_then(|r| pager.first(r))
+    {
+        Ok(r) => r,
+        Err(e) => {
+            report.problems.push(e.to_string());
+            return None;
+        }
+    };
     let shown = |r: &Request| client.mask(&client.without_credentials(r.clone()).url);
     report.request = Some(RequestShown {
         method: format!("{:?}", def.method),

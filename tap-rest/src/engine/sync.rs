@@ -450,53 +450,64 @@ async fn zones(
 ) -> Result<BTreeMap<usize, jiff::tz::TimeZone>, Error> {
     let mut out = BTreeMap::new();
     for (s, p) in streams.iter().enumerate() {
-        let Replication::SinceParam { timezone, .. } = &p.def.replication else {
-            continue;
-        };
-        let name = match timezone {
-            Zone::Utc => continue,
-            Zone::Name(n) => n.clone(),
-            Zone::Setting(setting) => match scope.settings.get(setting).and_then(Value::as_str) {
+        if let Some(zone) = stream_zone(&p.def, scope, client).await? {
+            out.insert(s, zone);
+        }
+    }
+    Ok(out)
+}
+
+/// The time zone `def`'s bookmark placeholders are written in, when it is not UTC: named, from
+/// a setting, or asked from the API.
+pub(crate) async fn stream_zone(
+    def: &StreamDef,
+    scope: &Scope,
+    client: &Client,
+) -> Result<Option<jiff::tz::TimeZone>, Error> {
+    let Replication::SinceParam { timezone, .. } = &def.replication else {
+        return Ok(None);
+    };
+    let name = match timezone {
+        Zone::Utc => return Ok(None),
+        Zone::Name(n) => n.clone(),
+        Zone::Setting(setting) => match scope.settings.get(setting).and_then(Value::as_str) {
+            Some(n) => n.to_owned(),
+            None => {
+                return Err(Error::Setup(format!(
+                    "stream `{}`: its time zone comes from setting `{setting}`, which is not set",
+                    def.name
+                )));
+            }
+        },
+        Zone::Request { path, pointer } => {
+            let url = client.url(&scope.fill(
+                path,
+                crate::defs::template::Target::Path,
+                "timezone.path",
+            )?);
+            let resp = client
+                .send(
+                    path.source(),
+                    &super::request::Request::get(url.clone()),
+                    None,
+                    &[],
+                )
+                .await?;
+            let body: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+            match body.pointer(pointer).and_then(Value::as_str) {
                 Some(n) => n.to_owned(),
                 None => {
                     return Err(Error::Setup(format!(
-                        "stream `{}`: its time zone comes from setting `{setting}`, which is not set",
-                        p.def.name
+                        "stream `{}`: {url} gave no time zone at `{pointer}`",
+                        def.name
                     )));
                 }
-            },
-            Zone::Request { path, pointer } => {
-                let url = client.url(&scope.fill(
-                    path,
-                    crate::defs::template::Target::Path,
-                    "timezone.path",
-                )?);
-                let resp = client
-                    .send(
-                        path.source(),
-                        &super::request::Request::get(url.clone()),
-                        None,
-                        &[],
-                    )
-                    .await?;
-                let body: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-                match body.pointer(pointer).and_then(Value::as_str) {
-                    Some(n) => n.to_owned(),
-                    None => {
-                        return Err(Error::Setup(format!(
-                            "stream `{}`: {url} gave no time zone at `{pointer}`",
-                            p.def.name
-                        )));
-                    }
-                }
             }
-        };
-        let zone = jiff::tz::TimeZone::get(&name).map_err(|e| {
-            Error::Setup(format!("stream `{}`: time zone `{name}`: {e}", p.def.name))
-        })?;
-        out.insert(s, zone);
-    }
-    Ok(out)
+        }
+    };
+    jiff::tz::TimeZone::get(&name)
+        .map(Some)
+        .map_err(|e| Error::Setup(format!("stream `{}`: time zone `{name}`: {e}", def.name)))
 }
 
 /// The writer: SCHEMAs first, then pages, bookmarks (applied to the state, then printed as

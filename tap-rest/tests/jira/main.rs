@@ -529,6 +529,41 @@ fn check_finds_every_stream_ok() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{report}");
     assert!(report.ends_with("6 streams checked: all ok\n"), "{report}");
+
+    // With a start date, the JQL date is written as a run writes it: in the account's zone
+    // (America/Los_Angeles, UTC-8 in March 2025).
+    std::fs::write(
+        &config,
+        json!({"base_url": fake.api_url(), "email": EMAIL, "api_token": TOKEN,
+               "start_date": "2025-03-02T10:00:00Z"})
+        .to_string(),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tap-rest"))
+        .args([
+            "check",
+            "--definitions",
+            "jira",
+            "--stream",
+            "issues",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    let searched: Vec<String> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("/search/jql"))
+        .collect();
+    assert!(
+        searched
+            .last()
+            .is_some_and(|r| r.contains("%222025%2F03%2F02+02%3A00%22")),
+        "{searched:?}"
+    );
 }
 
 #[test]
