@@ -280,14 +280,17 @@ pub fn pipeline_text(
         let line = format!("# {key} = {example}");
         config.push_str(&format!("{line}{}# {}\n", pad(&line), describe(setting)));
     }
-    match start_date {
-        Some(d) => config.push_str(&format!(
-            "start_date = \"{d}\"      # the first run reads nothing older\n"
-        )),
-        None => config.push_str(
-            "# start_date = \"2024-01-01T00:00:00Z\"      # default: everything the API has\n",
+    let (line, note) = match start_date {
+        Some(d) => (
+            format!("start_date = \"{d}\""),
+            "the first run reads nothing older",
         ),
-    }
+        None => (
+            "# start_date = \"2024-01-01T00:00:00Z\"".to_owned(),
+            "default: everything the API has",
+        ),
+    };
+    config.push_str(&format!("{line}{}# {note}\n", pad(&line)));
     let streams: Vec<&str> = defs.streams.iter().map(|s| s.name.as_str()).collect();
     let example: Vec<String> = streams.iter().take(2).map(|s| format!("\"{s}\"")).collect();
     format!(
