@@ -140,7 +140,7 @@ impl Builder {
     /// Serves HTTPS on 127.0.0.1 with a throwaway certificate written to `dir/cert.pem` (the
     /// file a client trusts, e.g. `REQUESTS_CA_BUNDLE`) and `dir/key.pem`.
     pub fn start_tls_on(self, port: u16, dir: &std::path::Path) -> std::io::Result<RunningFake> {
-        let tls = fake_tls::Throwaway::create(dir)?;
+        let tls = fake_serve::tls::Throwaway::create(dir)?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
@@ -168,7 +168,7 @@ impl Builder {
                     }
                 };
                 tokio::select! {
-                    served = fake_tls::serve(listener, app, &tls) => served,
+                    served = fake_serve::tls::serve(listener, app, &tls) => served,
                     served = http => served,
                     _ = stopped => Ok(()),
                 }

@@ -105,7 +105,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     let world = Arc::new(builder.build(&url)?);
     let tls = match &args.tls_dir {
         Some(dir) => Some(
-            fake_tls::Throwaway::create(dir)
+            fake_serve::tls::Throwaway::create(dir)
                 .with_context(|| format!("writing a certificate into {}", dir.display()))?,
         ),
         None => None,
@@ -132,7 +132,7 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         drop(out);
         let served = async {
             match &tls {
-                Some(tls) => fake_tls::serve(listener, app, tls).await,
+                Some(tls) => fake_serve::tls::serve(listener, app, tls).await,
                 None => {
                     let listener = tokio::net::TcpListener::from_std(listener)?;
                     axum::serve(listener, app).await
