@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use crate::server::{Listen, Server};
 
@@ -51,6 +52,22 @@ pub fn announce(server: &Server) -> io::Result<()> {
         writeln!(out, "also {plain}")?;
     }
     out.flush()
+}
+
+/// A fake binary's `main`: logs to stderr, parses the flags and runs `run`; an error is printed
+/// as `NAME: error` and exits with status 2.
+pub fn run_binary<A: clap::Parser, E: std::fmt::Display>(
+    name: &str,
+    run: impl FnOnce(A) -> Result<(), E>,
+) -> ExitCode {
+    log_to_stderr();
+    match run(A::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// Sends `tracing` logs to stderr, at `info` unless `RUST_LOG` says otherwise.

@@ -13,6 +13,6 @@ mod cli;
 mod server;
 pub mod tls;
 
-pub use cli::{ServeArgs, announce, log_to_stderr, stop_signal, wait_for_stop_signal};
+pub use cli::{ServeArgs, announce, log_to_stderr, run_binary, stop_signal, wait_for_stop_signal};
 pub use server::{Bound, Listen, Server};
 pub use tls::Throwaway;

@@ -40,17 +40,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    fake_serve::log_to_stderr();
-    match run(Args::parse()) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("fake-github: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    fake_serve::run_binary("fake-github", run)
 }
 
-fn run(args: Args) -> anyhow::Result<ExitCode> {
+fn run(args: Args) -> anyhow::Result<()> {
     let mut builder = FakeGithub::builder()
         .seed(args.seed)
         .latency(Duration::from_millis(args.latency_ms))
@@ -84,5 +77,5 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         drop(fake);
         anyhow::Ok(())
     })?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

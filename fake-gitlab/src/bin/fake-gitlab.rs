@@ -34,17 +34,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    fake_serve::log_to_stderr();
-    match run(Args::parse()) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("fake-gitlab: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    fake_serve::run_binary("fake-gitlab", run)
 }
 
-fn run(args: Args) -> anyhow::Result<ExitCode> {
+fn run(args: Args) -> anyhow::Result<()> {
     let mut builder = FakeGitlab::builder()
         .seed(args.serve.seed)
         .latency(args.serve.latency())
@@ -67,5 +60,5 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     fake_serve::wait_for_stop_signal().context("waiting for a stop signal")?;
     tracing::info!("shutting down");
     drop(fake);
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -44,17 +44,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    fake_serve::log_to_stderr();
-    match run(Args::parse()) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("fake-jira: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    fake_serve::run_binary("fake-jira", run)
 }
 
-fn run(args: Args) -> anyhow::Result<ExitCode> {
+fn run(args: Args) -> anyhow::Result<()> {
     let mut builder = FakeJira::builder()
         .seed(args.serve.seed)
         .size(Size {
@@ -78,5 +71,5 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
     fake_serve::wait_for_stop_signal().context("waiting for a stop signal")?;
     tracing::info!("shutting down");
     drop(fake);
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -19,13 +19,7 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("fake-shelf: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    fake_serve::run_binary("fake-shelf", run)
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
