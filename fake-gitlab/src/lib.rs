@@ -29,7 +29,7 @@ mod world;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
+use fake_serve::{Bound, Listen, Server};
 
 pub use data::{Mutation, ProjectSize, Truth};
 pub use faults::FaultSpec;
@@ -120,62 +120,29 @@ impl Builder {
     /// Serves on 127.0.0.1 (port 0 picks one) over plain HTTP, on a runtime thread of its own,
     /// so synchronous and asynchronous tests alike can use it.
     pub fn start_on(self, port: u16) -> std::io::Result<RunningFake> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let world = self.world(&format!("http://{addr}"));
-        let app = routes::router(world.clone(), "http");
-        RunningFake::spawn(addr, world, "http", move |stopped| {
-            Box::pin(async move {
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await
-            })
+        self.serve(&Listen {
+            port,
+            ..Listen::default()
         })
     }
 
     /// Serves HTTPS on 127.0.0.1 with a throwaway certificate written to `dir/cert.pem` (the
     /// file a client trusts, e.g. `REQUESTS_CA_BUNDLE`) and `dir/key.pem`.
     pub fn start_tls_on(self, port: u16, dir: &std::path::Path) -> std::io::Result<RunningFake> {
-        let tls = fake_tls::Throwaway::create(dir)?;
-        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
-        let plain = match self.also_http {
-            true => {
-                let l = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-                l.set_nonblocking(true)?;
-                Some(l)
-            }
-            false => None,
-        };
-        let plain_addr = plain.as_ref().map(|l| l.local_addr()).transpose()?;
-        let world = self.world(&format!("https://{addr}"));
-        let app = routes::router(world.clone(), "https");
-        let plain_app = routes::router(world.clone(), "http");
-        let mut fake = RunningFake::spawn(addr, world, "https", move |stopped| {
-            Box::pin(async move {
-                let http = async move {
-                    match plain {
-                        Some(l) => {
-                            let l = tokio::net::TcpListener::from_std(l)?;
-                            axum::serve(l, plain_app).await
-                        }
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    served = fake_tls::serve(listener, app, &tls) => served,
-                    served = http => served,
-                    _ = stopped => Ok(()),
-                }
-            })
-        })?;
-        fake.plain = plain_addr;
-        Ok(fake)
+        let also_http = self.also_http;
+        self.serve(&Listen {
+            port,
+            tls_dir: Some(dir.to_owned()),
+            also_http,
+        })
+    }
+
+    /// Serves as `listen` says (its `also_http`, not [`Builder::also_http`]): the binary's way.
+    pub fn serve(self, listen: &Listen) -> std::io::Result<RunningFake> {
+        let bound = Bound::bind(listen)?;
+        let world = self.world(&bound.url()?);
+        let server = bound.serve(|scheme| routes::router(world.clone(), scheme))?;
+        Ok(RunningFake { server, world })
     }
 
     /// [`Builder::start_on`] port 0.
@@ -184,68 +151,37 @@ impl Builder {
     }
 }
 
-type Serving = std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>;
-
 /// A server running on its own thread; dropping it stops the server.
 #[derive(Debug)]
 pub struct RunningFake {
-    addr: SocketAddr,
-    scheme: &'static str,
-    plain: Option<SocketAddr>,
+    server: Server,
     world: SharedWorld,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl RunningFake {
-    fn spawn(
-        addr: SocketAddr,
-        world: SharedWorld,
-        scheme: &'static str,
-        serve: impl FnOnce(oneshot::Receiver<()>) -> Serving + Send + 'static,
-    ) -> std::io::Result<RunningFake> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("fake-gitlab")
-            .enable_all()
-            .build()?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("fake-gitlab".into())
-            .spawn(move || {
-                if let Err(e) = runtime.block_on(serve(stopped)) {
-                    tracing::error!("fake-gitlab: {e}");
-                }
-                runtime.shutdown_timeout(Duration::from_millis(200));
-            })?;
-        Ok(RunningFake {
-            addr,
-            scheme,
-            plain: None,
-            world,
-            stop: Some(stop),
-            thread: Some(thread),
-        })
-    }
-
     /// `http://127.0.0.1:PORT/api/v4` (https with TLS), the base every API path follows.
     pub fn api_url(&self) -> String {
-        format!("{}://{}/api/v4", self.scheme, self.addr)
+        format!("{}/api/v4", self.server.url())
     }
 
     /// `http://127.0.0.1:PORT`, where `/_fake/` lives.
     pub fn root_url(&self) -> String {
-        format!("{}://{}", self.scheme, self.addr)
+        self.server.url()
     }
 
     /// `http://127.0.0.1:PORT` of the plain listener [`Builder::also_http`] added, if any.
     pub fn plain_url(&self) -> Option<String> {
-        self.plain.map(|a| format!("http://{a}"))
+        self.server.plain_url()
     }
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
+    }
+
+    /// The server, for [`fake_serve::announce`].
+    pub fn server(&self) -> &Server {
+        &self.server
     }
 
     /// The served instance.
@@ -266,17 +202,6 @@ impl RunningFake {
     /// Changes a project (same as `POST /_fake/mutate?project=…`).
     pub fn mutate(&self, project: &str, m: Mutation) -> Result<(), String> {
         self.world.mutate(project, &m)
-    }
-}
-
-impl Drop for RunningFake {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 

@@ -32,14 +32,11 @@ mod jql;
 mod routes;
 mod world;
 
-use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use fake_serve::{Bound, Listen, Server};
 
 pub use data::{Mutation, Size, Truth};
 pub use faults::FaultSpec;
@@ -160,21 +157,19 @@ impl Builder {
         ))
     }
 
-    /// Binds `127.0.0.1:0` and serves on the current tokio runtime until the handle is dropped.
+    /// Binds `127.0.0.1:0` and serves on a runtime thread of its own until the handle is
+    /// dropped.
     pub async fn start(self) -> Result<RunningFake, Error> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
-        let world = Arc::new(self.build(&format!("http://{addr}"))?);
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(serve(listener, world.clone(), async move {
-            let _ = stopped.await;
-        }));
-        Ok(RunningFake {
-            addr,
-            world,
-            stop: Some(stop),
-            thread: None,
-        })
+        self.serve(&Listen::default())
+    }
+
+    /// Serves as `listen` says (port, HTTPS, a plain sibling) on a runtime thread of its own
+    /// until the handle is dropped; item links use the main URL.
+    pub fn serve(self, listen: &Listen) -> Result<RunningFake, Error> {
+        let bound = Bound::bind(listen)?;
+        let world = Arc::new(self.build(&bound.url()?)?);
+        let server = bound.serve(|_| app(world.clone()))?;
+        Ok(RunningFake { server, world })
     }
 }
 
@@ -188,62 +183,32 @@ pub fn app(world: SharedWorld) -> Router {
         .with_state(world)
 }
 
-/// Serves `world` on a bound listener until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    world: SharedWorld,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, app(world))
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
 /// A fake Jira on `127.0.0.1`; it stops when dropped.
 #[derive(Debug)]
 pub struct RunningFake {
-    addr: SocketAddr,
+    server: Server,
     world: SharedWorld,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl RunningFake {
     /// Starts `builder` on a runtime thread of its own, for synchronous tests.
     pub fn start_blocking(builder: Builder) -> Result<RunningFake, Error> {
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
-        let world = Arc::new(builder.build(&format!("http://{addr}"))?);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?;
-        let listener = runtime.block_on(async { TcpListener::from_std(std_listener) })?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let served = world.clone();
-        let thread = std::thread::Builder::new()
-            .name("fake-jira".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    let _ = serve(listener, served, async move {
-                        let _ = stopped.await;
-                    })
-                    .await;
-                });
-                runtime.shutdown_timeout(Duration::from_millis(200));
-            })?;
-        Ok(RunningFake {
-            addr,
-            world,
-            stop: Some(stop),
-            thread: Some(thread),
-        })
+        builder.serve(&Listen::default())
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub fn api_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
+    }
+
+    /// `http://127.0.0.1:PORT` of the plain sibling, if asked for.
+    pub fn plain_url(&self) -> Option<String> {
+        self.server.plain_url()
+    }
+
+    /// The server, for [`fake_serve::announce`].
+    pub fn server(&self) -> &Server {
+        &self.server
     }
 
     /// The served world.
@@ -269,16 +234,5 @@ impl RunningFake {
     /// Applies `m` (same as `POST /_fake/mutate`); search sees it after the index lag.
     pub fn mutate(&self, m: &Mutation) -> Result<(), String> {
         self.world.mutate(m)
-    }
-}
-
-impl Drop for RunningFake {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }

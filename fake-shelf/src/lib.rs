@@ -20,6 +20,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use fake_serve::{Listen, Server};
 use serde_json::{Map, Value, json};
 
 /// The token the fake accepts unless told otherwise.
@@ -115,56 +116,47 @@ pub fn app(shelf: Shelf, token: &str) -> Router {
         .with_state(state)
 }
 
-/// A fake running on a loopback port in its own thread; it stops with the process.
+/// A fake running on a loopback port in its own thread; it stops when the last clone is
+/// dropped.
 #[derive(Debug, Clone)]
 pub struct Running {
     /// Where it listens.
     pub addr: SocketAddr,
+    server: Arc<Server>,
 }
 
 impl Running {
     /// The API base URL, `http://127.0.0.1:PORT/api/v2`.
     pub fn api_url(&self) -> String {
-        format!("http://{}/api/v2", self.addr)
+        format!("{}/api/v2", self.server.url())
+    }
+
+    /// The server, for [`fake_serve::announce`].
+    pub fn server(&self) -> &Server {
+        &self.server
     }
 }
 
-/// Binds 127.0.0.1:`port` (0: any free port) and serves the default catalog with `token`.
-pub async fn bind(port: u16, token: &str) -> anyhow::Result<(tokio::net::TcpListener, Router)> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    Ok((listener, app(Shelf::default(), token)))
+/// Serves the default catalog with `token` on 127.0.0.1:`port` (0: any free port) in a thread
+/// of its own.
+pub fn start_on(port: u16, token: &str) -> std::io::Result<Running> {
+    let router = app(Shelf::default(), token);
+    let server = Server::start(
+        &Listen {
+            port,
+            ..Listen::default()
+        },
+        |_| router.clone(),
+    )?;
+    Ok(Running {
+        addr: server.addr(),
+        server: Arc::new(server),
+    })
 }
 
 /// Starts the fake on a free port in a thread of its own, for tests.
 pub fn spawn(token: &str) -> anyhow::Result<Running> {
-    let token = token.to_owned();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = tx.send(Err(anyhow::Error::from(e)));
-                return;
-            }
-        };
-        runtime.block_on(async move {
-            match bind(0, &token).await {
-                Ok((listener, router)) => {
-                    let addr = listener.local_addr().map_err(anyhow::Error::from);
-                    let _ = tx.send(addr);
-                    let _ = axum::serve(listener, router).await;
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                }
-            }
-        });
-    });
-    let addr = rx.recv()??;
-    Ok(Running { addr })
+    Ok(start_on(0, token)?)
 }
 
 /// An error answer: `{"error": {"status", "message"}}`.

@@ -40,23 +40,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    match run(Args::parse()) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("fake-github: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    fake_serve::run_binary("fake-github", run)
 }
 
-fn run(args: Args) -> anyhow::Result<ExitCode> {
+fn run(args: Args) -> anyhow::Result<()> {
     let mut builder = FakeGithub::builder()
         .seed(args.seed)
         .latency(Duration::from_millis(args.latency_ms))
@@ -85,25 +72,10 @@ fn run(args: Args) -> anyhow::Result<ExitCode> {
         writeln!(out, "listening {}", fake.api_url()).context("writing to stdout")?;
         out.flush().context("flushing stdout")?;
         drop(out);
-        shutdown_signal().await;
+        fake_serve::stop_signal().await;
         tracing::info!("shutting down");
         drop(fake);
         anyhow::Ok(())
     })?;
-    Ok(ExitCode::SUCCESS)
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    Ok(())
 }

@@ -1,7 +1,6 @@
 //! `fake-shelf`: serves the book catalog on 127.0.0.1 and prints exactly one line,
 //! `listening http://127.0.0.1:PORT`, on stdout when ready; runs until stopped.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -20,29 +19,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    match run(Args::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("fake-shelf: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    fake_serve::run_binary("fake-shelf", run)
 }
 
 fn run(args: Args) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the tokio runtime")?;
-    runtime.block_on(async move {
-        let (listener, router) = fake_shelf::bind(args.port, &args.token)
-            .await
-            .with_context(|| format!("binding 127.0.0.1:{}", args.port))?;
-        let addr = listener.local_addr().context("reading the bound address")?;
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "listening http://{addr}").context("writing to stdout")?;
-        out.flush().context("flushing stdout")?;
-        drop(out);
-        axum::serve(listener, router).await.context("serving")
-    })
+    let fake = fake_shelf::start_on(args.port, &args.token).context("starting the server")?;
+    fake_serve::announce(fake.server()).context("writing to stdout")?;
+    fake_serve::wait_for_stop_signal().context("waiting for a stop signal")
 }

@@ -1,6 +1,5 @@
-//! HTTPS for the offline fake APIs. Some Python taps only speak `https://` (or hard-code a
-//! host), so a fake can serve itself over TLS with a throwaway certificate authority that a
-//! client trusts for one test (`REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, or a root added in code).
+//! HTTPS: a throwaway certificate authority that a client trusts for one test
+//! (`REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, or a root added in code), and a server on it.
 
 use std::fs;
 use std::io;
@@ -21,6 +20,14 @@ pub struct Throwaway {
     ca_pem_path: PathBuf,
     chain: Vec<CertificateDer<'static>>,
     key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl std::fmt::Debug for Throwaway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Throwaway")
+            .field("ca_pem_path", &self.ca_pem_path)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Throwaway {
