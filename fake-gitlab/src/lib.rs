@@ -16,6 +16,7 @@
 //! # Layout
 //! - `data`: generation, mutations and the ground truth; no HTTP.
 //! - `paging`: offset and keyset pages.
+//! - `request`: a request's query pairs and the error body.
 //! - `routes`: the endpoints, the request layer and the `/_fake/` controls.
 //! - [`faults`]: the fault spec.
 //! - `world`: data plus settings and counters, shared by the server and the test.
@@ -23,6 +24,7 @@
 mod data;
 pub mod faults;
 mod paging;
+mod request;
 mod routes;
 mod world;
 

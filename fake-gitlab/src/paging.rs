@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use crate::routes::{Query, error};
+use crate::request::{Query, error};
 
 /// Above this many items GitLab leaves out `X-Total`, `X-Total-Pages` and `rel="last"`.
 const COUNT_LIMIT: usize = 10_000;

@@ -12,34 +12,8 @@ use serde_json::{Value, json};
 use crate::data::{Mutation, instant, iso, parse_instant};
 use crate::faults::FaultKind;
 use crate::paging::page;
+use crate::request::{Query, error};
 use crate::world::SharedWorld;
-
-/// A request's query pairs, in order.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Query {
-    pub pairs: Vec<(String, String)>,
-}
-
-impl Query {
-    fn new(raw: Option<String>) -> Query {
-        let pairs = form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        Query { pairs }
-    }
-
-    pub fn get(&self, k: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// A JSON error body `{key: message}` with `status`.
-pub(crate) fn error(status: StatusCode, key: &str, message: &str) -> Response {
-    (status, axum::Json(json!({ key: message }))).into_response()
-}
 
 fn not_found(what: &str) -> Response {
     error(

@@ -19,6 +19,7 @@ pub mod config;
 pub mod dbt;
 pub mod embedded;
 pub mod estimate;
+pub mod executable;
 pub mod expand;
 pub mod forward;
 pub mod handoff;

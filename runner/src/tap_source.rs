@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::config::Tap;
+use crate::executable::{label_of, locate};
 
 /// The program that runs connectors and definitions files.
 pub const TAP_REST: &str = "tap-rest";
@@ -64,16 +65,10 @@ pub fn resolve(tap: &Tap, base: &Path, problems: &mut Vec<String>) -> TapProgram
 }
 
 fn executable(exe: &str, base: &Path, key: &str, problems: &mut Vec<String>) -> TapProgram {
-    let path = crate::plan::find_executable(exe, base).unwrap_or_else(|| {
-        problems.push(format!(
-            "{key}: `{exe}` not found (a path, a program next to tapline, or on PATH)"
-        ));
-        PathBuf::from(exe)
-    });
     TapProgram {
-        path,
+        path: locate(exe, base, key, problems),
         args: Vec::new(),
-        label: crate::plan::label_of(exe),
+        label: label_of(exe),
         secret_keys: Vec::new(),
     }
 }
