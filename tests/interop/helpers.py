@@ -260,3 +260,15 @@ class Postgres:
         subprocess.run([*self.prefix, self.bin / "pg_ctl", "-D", self.dir / "data", "-m", "immediate", "stop"],
                        capture_output=True, timeout=60)
         self._shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def tapline_run(pipeline, env, *args, stderr=None) -> dict:
+    """`tapline run --no-dbt --output json` of `pipeline` with `env`; its summary, which must say success."""
+    # -q also quiets the children's relayed lines: keep them when the caller reads them.
+    quiet = [] if stderr is not None else ["-q"]
+    p = run([our("tapline"), "run", "-c", pipeline, "--no-dbt", *quiet, "--output", "json", *args], env=env)
+    summary = json.loads(p.stdout)
+    assert summary["status"] == "success" and summary["exit_code"] == 0, summary
+    if stderr is not None:
+        stderr.append(p.stderr)
+    return summary

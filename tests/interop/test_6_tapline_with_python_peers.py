@@ -6,19 +6,8 @@ import json
 
 from helpers import (
     assert_same_records, copy_example, env_with, our, records, run, run_our_tap, sqlite_rows,
-    states, venv_bin,
+    states, tapline_run, venv_bin,
 )
-
-
-def tapline_run(pipeline, env, *args, stderr=None) -> dict:
-    # -q also quiets the children's relayed lines: keep them when the caller reads them.
-    quiet = [] if stderr is not None else ["-q"]
-    p = run([our("tapline"), "run", "-c", pipeline, "--no-dbt", *quiet, "--output", "json", *args], env=env)
-    summary = json.loads(p.stdout)
-    assert summary["status"] == "success" and summary["exit_code"] == 0, summary
-    if stderr is not None:
-        stderr.append(p.stderr)
-    return summary
 
 
 def stored_state(pipeline, env):
