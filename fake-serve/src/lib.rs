@@ -8,11 +8,14 @@
 //! - [`tls`]: the throwaway certificate authority and an HTTPS server on it.
 //! - `server`: the listeners and the runtime thread.
 //! - `cli`: the flags, the lines a binary prints, logging and the stop signal.
+//! - `process`: a fake's binary started by a test, until dropped.
 
 mod cli;
+mod process;
 mod server;
 pub mod tls;
 
 pub use cli::{ServeArgs, announce, log_to_stderr, run_binary, stop_signal, wait_for_stop_signal};
+pub use process::Process;
 pub use server::{Bound, Listen, Server};
 pub use tls::Throwaway;

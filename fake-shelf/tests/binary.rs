@@ -1,9 +1,11 @@
 //! The `fake-shelf` binary: one `listening` line, then the catalog behind its token.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::path::Path;
+
+use fake_serve::Process;
 
 /// The status line and body of `GET path` with `token`, over a plain socket.
 fn get(addr: &str, path: &str, token: &str) -> (String, String) {
@@ -25,26 +27,19 @@ fn get(addr: &str, path: &str, token: &str) -> (String, String) {
 
 #[test]
 fn prints_its_address_and_serves_the_catalog_behind_its_token() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-shelf"))
-        .args(["--port", "0", "--token", "t-1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening http://")
-        .unwrap_or_else(|| panic!("{line:?}"))
+    let fake = Process::start(
+        Path::new(env!("CARGO_BIN_EXE_fake-shelf")),
+        &["--token", "t-1"],
+    )
+    .unwrap();
+    let addr = fake
+        .url()
+        .strip_prefix("http://")
+        .unwrap_or_else(|| panic!("{}", fake.url()))
         .to_owned();
     let (status, body) = get(&addr, "/api/v2/books?per_page=2", "t-1");
     assert!(status.contains(" 200 "), "{status}");
     assert!(body.contains("\"count\":12"), "{body}");
     let (status, _) = get(&addr, "/api/v2/books", "wrong");
     assert!(status.contains(" 401 "), "{status}");
-    child.kill().unwrap();
-    child.wait().unwrap();
 }

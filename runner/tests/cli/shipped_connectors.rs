@@ -2,45 +2,16 @@
 //! (started as a process, the token from the environment), loads every stream, and runs again
 //! from its bookmarks.
 
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
+
+use fake_serve::Process;
 
 use crate::support::*;
 
-/// A fake API process on a free port; killed when dropped.
-struct FakeProcess {
-    child: Child,
-    url: String,
-}
-
-impl FakeProcess {
-    fn start(program: &str, args: &[&str]) -> FakeProcess {
-        let mut child = Command::new(sibling(program))
-            .args(["--port", "0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening ")
-            .unwrap_or_else(|| panic!("{program} said {line:?}"))
-            .to_owned();
-        FakeProcess { child, url }
-    }
-}
-
-impl Drop for FakeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A fake API's binary (built beside `tapline`) on a free port; killed when dropped.
+fn fake_process(program: &str, args: &[&str]) -> Process {
+    Process::start(&sibling(program), args).unwrap_or_else(|e| panic!("{program}: {e}"))
 }
 
 fn tapline_in(dir: &Path, args: &[&str], env: (&str, &str)) -> Output {
@@ -114,7 +85,7 @@ fn rows(dir: &Path, table: &str) -> i64 {
 
 #[test]
 fn init_connector_gitlab_runs_against_fake_gitlab() {
-    let fake = FakeProcess::start(
+    let fake = fake_process(
         "fake-gitlab",
         &[
             "--projects",
@@ -127,7 +98,7 @@ fn init_connector_gitlab_runs_against_fake_gitlab() {
         "gitlab",
         &[
             "projects=acme/tools/app".into(),
-            format!("api_url={}/api/v4", fake.url),
+            format!("api_url={}/api/v4", fake.url()),
         ],
         ("GITLAB_TOKEN", "glpat-t"),
     );
@@ -152,7 +123,7 @@ fn init_connector_gitlab_runs_against_fake_gitlab() {
 
 #[test]
 fn init_connector_jira_runs_against_fake_jira() {
-    let fake = FakeProcess::start(
+    let fake = fake_process(
         "fake-jira",
         &[
             "--email",
@@ -166,7 +137,7 @@ fn init_connector_jira_runs_against_fake_jira() {
     let (first, second, dir) = init_and_run_twice(
         "jira",
         &[
-            format!("base_url={}", fake.url),
+            format!("base_url={}", fake.url()),
             "email=ada@example.com".into(),
         ],
         ("JIRA_API_TOKEN", "jira-t"),
