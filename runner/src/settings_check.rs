@@ -122,33 +122,10 @@ fn properties_at(schema: &Value, schema_path: &str) -> Vec<String> {
 
 /// "unknown setting", with the closest known name when one is close.
 fn unknown(key: &str, known: &[String]) -> String {
-    let closest = known
-        .iter()
-        .map(|k| (distance(key, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-        .min();
-    match closest {
-        Some((_, k)) => format!("unknown setting (did you mean `{k}`?)"),
+    match tap_rest::config::closest_name(key, known.iter().map(String::as_str)) {
+        Some(k) => format!("unknown setting (did you mean `{k}`?)"),
         None => "unknown setting".to_string(),
     }
-}
-
-/// Levenshtein distance between two short names.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for j in 0..b.len() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != b[j]))
-                .min(row[j] + 1)
-                .min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// Whether the state database's folder exists or can be made, and is writable.

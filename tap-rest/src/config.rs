@@ -218,15 +218,21 @@ fn unknown(key: &str, schema: &Value) -> String {
         .as_object()
         .into_iter()
         .flatten()
-        .map(|(k, _)| k);
-    let closest = known
-        .map(|k| (distance(key, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
-        .min();
-    match closest {
-        Some((_, k)) => format!("`{key}`: unknown setting (did you mean `{k}`?)"),
+        .map(|(k, _)| k.as_str());
+    match closest_name(key, known) {
+        Some(k) => format!("`{key}`: unknown setting (did you mean `{k}`?)"),
         None => format!("`{key}`: unknown setting"),
     }
+}
+
+/// The known name closest to a mistyped `key`, when one is close enough to be meant.
+pub fn closest_name<'a>(key: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (distance(key, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .min()
+        .map(|(_, k)| k)
 }
 
 /// Levenshtein distance between two short names.
