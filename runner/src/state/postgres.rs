@@ -178,7 +178,15 @@ impl PgStore {
                 return Err(lost().into());
             }
         }
-        let out = work(&mut tx)?;
+        let out = match work(&mut tx) {
+            Ok(out) => out,
+            Err(e) => {
+                drop(tx);
+                // The locks live on this connection: once it is closed, they are gone too.
+                let closed = !held.is_empty() && s.client.is_closed();
+                return Err(if closed { lost() } else { e }.into());
+            }
+        };
         tx.commit().map_err(|e| match held.is_empty() {
             true => self.sql(e),
             false => lost(),
@@ -571,4 +579,40 @@ fn describe(c: &postgres::Config) -> String {
         c.get_user().unwrap_or(""),
         c.get_dbname().unwrap_or("")
     )
+}
+
+#[cfg(test)]
+#[path = "../../../target-postgres/testsupport/cluster.rs"]
+mod test_cluster;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::test_cluster as cluster;
+    use super::*;
+
+    /// The lock's connection ends in the middle of a write (after the lock check): the write
+    /// fails as a lost lock, not as a database error.
+    #[test]
+    fn a_connection_ending_inside_a_write_is_a_lost_lock() {
+        let db = cluster::database();
+        let store = PgStore::open(&format!(
+            "host={} user=postgres dbname={}",
+            db.host.display(),
+            db.name
+        ))
+        .unwrap();
+        let _held = store.lock("p", None).unwrap();
+        let err = store
+            .write(|tx| {
+                tx.batch_execute("SELECT pg_terminate_backend(pg_backend_pid())")
+                    .map_err(sql)
+            })
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("pipeline `p` lost its run lock"),
+            "{err}"
+        );
+    }
 }
